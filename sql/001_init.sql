@@ -1,0 +1,164 @@
+-- 001_init.sql: the first schema: the load manifest, partner rows and state, BSS snapshots and events.
+--
+-- Applied by `ottrecon db migrate` inside one transaction (do not add BEGIN/COMMIT here).
+-- Tables live in schema ottrecon; schema report holds the views Tableau reads (SPEC §6).
+-- Values arrive already validated and normalised by the layout reader (SPEC §3): enums in upper
+-- case, timestamps in UTC, MSISDNs in E.164. The checks below restate the SPEC's contract so a
+-- loader bug fails loudly; they are all cheap per row, so a 10M-row COPY can live with them.
+
+create schema ottrecon;
+comment on schema ottrecon is 'ottrecon: loaded partner and BSS data (tables written by ottrecon only)';
+
+create schema report;
+comment on schema report is 'ottrecon: views for reporting tools such as Tableau (read only)';
+
+-- The manifest (SPEC §4): one row per file load attempt. The same content again is a no-op and
+-- the same name with other content is refused unless forced, so neither name nor sha256 is unique.
+create table ottrecon.load_file (
+	file_id         bigint generated always as identity primary key,
+	name            text not null,                    -- base name of the file
+	path            text,                             -- where it was loaded from
+	size_bytes      bigint not null check (size_bytes >= 0),
+	sha256          text not null check (sha256 ~ '^[0-9a-f]{64}$'),
+	layout          text not null,                    -- docomo_activations, bss_addons, ...
+	as_of           date,                             -- --as-of, or the YYYYMMDD in the name
+	rows_read       bigint check (rows_read >= 0),
+	rows_loaded     bigint check (rows_loaded >= 0),
+	rows_rejected   bigint check (rows_rejected >= 0),  -- duplicates included
+	rows_duplicate  bigint check (rows_duplicate >= 0), -- duplicate subscriptionCode in the file
+	outcome         text not null check (outcome in ('LOADING', 'LOADED', 'REFUSED')),
+	reason          text,                             -- why it was refused
+	forced          boolean not null default false,   -- loaded with --force
+	started_at      timestamptz not null default now(),
+	finished_at     timestamptz,
+	-- SPEC §4: rows read = rows loaded + rows rejected, always.
+	constraint load_file_rows_add_up check (
+		outcome <> 'LOADED' or rows_read = rows_loaded + rows_rejected)
+);
+create index load_file_name_idx on ottrecon.load_file (name);
+create index load_file_sha256_idx on ottrecon.load_file (sha256);
+comment on table ottrecon.load_file is 'every file ottrecon loaded or refused (SPEC §4)';
+
+-- Every partner activation row ever loaded (SPEC §3.1): the history, one row per file line.
+create table ottrecon.partner_row (
+	file_id                     bigint not null references ottrecon.load_file,
+	line                        bigint not null,      -- physical line where the record starts
+	country_code                text not null,
+	site_code                   text not null,
+	product_name                text not null,
+	subscription_code           text not null,
+	msisdn                      text,                 -- E.164
+	alias                       text,                 -- the telco's service id
+	telco_code                  text not null,
+	date_created                timestamptz not null,
+	date_active                 timestamptz,
+	date_pending_unsubscription timestamptz,
+	date_unsubscribed           timestamptz,
+	unsubscription_source       text,                 -- upper case; unknown values are kept
+	flags                       text[] not null default '{}', -- e.g. dates out of order
+	primary key (file_id, line),
+	check (msisdn is not null or alias is not null)
+);
+create index partner_row_subscription_code_idx on ottrecon.partner_row (subscription_code);
+comment on table ottrecon.partner_row is 'every docomo_activations row loaded, by file and line';
+
+-- The current state of each partner subscription: the latest row loaded for its code.
+create table ottrecon.partner_subscription (
+	subscription_code           text primary key,
+	country_code                text not null,
+	site_code                   text not null,
+	product_name                text not null,
+	msisdn                      text,
+	alias                       text,
+	telco_code                  text not null,
+	date_created                timestamptz not null,
+	date_active                 timestamptz,
+	date_pending_unsubscription timestamptz,
+	date_unsubscribed           timestamptz,
+	unsubscription_source       text,
+	flags                       text[] not null default '{}',
+	file_id                     bigint not null references ottrecon.load_file, -- the row it came from
+	line                        bigint not null,
+	first_seen_file_id          bigint references ottrecon.load_file,
+	updated_at                  timestamptz not null default now(),
+	check (msisdn is not null or alias is not null)
+);
+create index partner_subscription_alias_idx on ottrecon.partner_subscription (country_code, alias);
+create index partner_subscription_msisdn_idx on ottrecon.partner_subscription (country_code, msisdn);
+comment on table ottrecon.partner_subscription is 'current state per subscriptionCode (SPEC §3.1 delta/snapshot)';
+
+-- A BSS full snapshot: one per (layout, country, date); loading again replaces it (SPEC §3.1).
+-- Its rows go with it (on delete cascade); earlier dates are kept.
+create table ottrecon.bss_snapshot (
+	snapshot_id   bigint generated always as identity primary key,
+	layout        text not null check (layout in ('bss_subscribers', 'bss_addons')),
+	country_code  text not null,
+	as_of         date not null,
+	file_id       bigint not null references ottrecon.load_file,
+	rows          bigint check (rows >= 0),
+	unique (layout, country_code, as_of)
+);
+create index bss_snapshot_file_id_idx on ottrecon.bss_snapshot (file_id);
+comment on table ottrecon.bss_snapshot is 'BSS snapshots; "as of D" uses the latest dated <= D per country';
+
+-- The subscriber base (SPEC §3.2).
+create table ottrecon.bss_subscriber (
+	snapshot_id   bigint not null references ottrecon.bss_snapshot on delete cascade,
+	line          bigint not null,
+	country_code  text not null,
+	service_type  text not null check (service_type in ('MOBILE', 'HOME')),
+	service_id    text not null,
+	account_id    text,
+	msisdn        text,
+	plan_code     text not null,
+	plan_type     text not null check (plan_type in ('POSTPAID', 'PREPAID', 'HYBRID')),
+	status        text not null check (status in ('ACTIVE', 'SUSPENDED', 'CHURNED')),
+	status_date   date,
+	primary key (snapshot_id, line)
+);
+create index bss_subscriber_service_id_idx on ottrecon.bss_subscriber (snapshot_id, service_id);
+create index bss_subscriber_msisdn_idx on ottrecon.bss_subscriber (snapshot_id, msisdn);
+comment on table ottrecon.bss_subscriber is 'bss_subscribers rows, by snapshot and file line';
+
+-- The add-on inventory (SPEC §3.3). No key of its own: several live rows for one
+-- (country, service_id, sku) are several add-ons (SPEC §8).
+create table ottrecon.bss_addon (
+	snapshot_id   bigint not null references ottrecon.bss_snapshot on delete cascade,
+	line          bigint not null,
+	country_code  text not null,
+	service_type  text not null check (service_type in ('MOBILE', 'HOME')),
+	service_id    text not null,
+	account_id    text,
+	msisdn        text,
+	sku           text not null,
+	status        text not null check (status in ('ACTIVE', 'SUSPENDED', 'INACTIVE')),
+	start_date    date not null,
+	end_date      date,
+	monthly_price numeric(14,4),
+	currency      text,
+	channel       text check (channel in ('SELF_SERVICE', 'AGENT', 'MANUAL', 'BUNDLE')),
+	updated_at    timestamptz,
+	primary key (snapshot_id, line)
+);
+create index bss_addon_service_id_idx on ottrecon.bss_addon (snapshot_id, service_id);
+comment on table ottrecon.bss_addon is 'bss_addons rows, by snapshot and file line';
+
+-- Early-churn events (SPEC §3.4): they accumulate; one event is loaded once.
+create table ottrecon.bss_churn_event (
+	event_id      bigint generated always as identity primary key,
+	file_id       bigint not null references ottrecon.load_file,
+	line          bigint not null,
+	country_code  text not null,
+	service_type  text not null check (service_type in ('MOBILE', 'HOME')),
+	service_id    text not null,
+	msisdn        text,
+	event_type    text not null
+	              check (event_type in ('CHURN', 'PLAN_MIGRATION', 'NUMBER_CHANGE', 'NON_PAYMENT')),
+	event_date    date not null,
+	old_plan      text,
+	new_plan      text,
+	new_msisdn    text,
+	unique (country_code, service_id, event_type, event_date)
+);
+create index bss_churn_event_file_id_idx on ottrecon.bss_churn_event (file_id);
+comment on table ottrecon.bss_churn_event is 'bss_churn events; the same (country, service, type, date) is kept once';

@@ -1,0 +1,52 @@
+/* cmd.h: the commands (one cmd_<name>() per file in src/cmd/) and what they share. */
+#ifndef OTTRECON_CMD_H
+#define OTTRECON_CMD_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "core/log.h"
+
+struct config;
+
+/* Options given before the command (and accepted after it too). */
+struct global_opts {
+	const char *config_arg;     /* --config FILE, or NULL */
+	enum log_format log_format; /* --log-format text|json */
+	int verbosity;              /* -v +1, -q -1 */
+	const char *command;        /* the command's name ("validate") */
+};
+
+/* getopt_long entries for the global options; a command's option table starts with these. */
+enum { OPT_CONFIG = 1000, OPT_LOG_FORMAT, OPT_HELP };
+#define GLOBAL_LONG_OPTIONS \
+	{ "config", required_argument, NULL, OPT_CONFIG }, \
+	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT }, \
+	{ "verbose", no_argument, NULL, 'v' }, \
+	{ "quiet", no_argument, NULL, 'q' }, \
+	{ "help", no_argument, NULL, 'h' }
+#define GLOBAL_SHORT_OPTIONS "vqh"
+
+/* Handles a global option met by a command's getopt loop: returns 1 when handled, 0 when opt is
+ * not a global option, or -1 (usage error already printed) for a bad value. */
+int global_option(struct global_opts *g, int opt, const char *arg);
+
+/*
+ * Loads the configuration the global options name (SPEC §1). required=false lets a command run
+ * on built-in defaults when no file was named and the default path does not exist (validate).
+ * Errors are logged; returns 0 or EXIT_CONFIG.
+ */
+int cmd_load_config(const struct global_opts *g, bool required, struct config **out);
+
+/* Prints "ottrecon <cmd>: <msg>" and the usage hint, returns EXIT_USAGE. */
+int cmd_usage_error(const struct global_opts *g, const char *usage, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Flushes and closes stdout, checking for write errors (git's run_builtin): returns code, or
+ * EXIT_IOERR when stdout could not be written. */
+int cmd_finish_stdout(int code);
+
+int cmd_validate(int argc, char **argv, struct global_opts *g);
+int cmd_db(int argc, char **argv, struct global_opts *g);
+
+#endif

@@ -1,0 +1,37 @@
+/* fsutil.h: file helpers: atomic writes (temp + fsync + rename), directories, hashing. */
+#ifndef OTTRECON_FSUTIL_H
+#define OTTRECON_FSUTIL_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+struct err;
+
+/* mkdir -p with mode; existing directories are fine. */
+int fs_mkdirs(const char *path, mode_t mode, struct err *e);
+
+/*
+ * An atomic output file: written to "<dir>/.<name>.tmp.<pid>", then fsynced, renamed over the
+ * final name and the directory fsynced. Until commit the final name is untouched; abort removes
+ * the temporary file.
+ */
+struct atomic_file {
+	FILE *fp;
+	char *final_path;
+	char *tmp_path;
+};
+int atomic_open(struct atomic_file *af, const char *path, mode_t mode, struct err *e);
+int atomic_commit(struct atomic_file *af, struct err *e);
+void atomic_abort(struct atomic_file *af);
+
+/* fsync a directory (after a rename in it). */
+int fs_fsync_dir(const char *dir, struct err *e);
+
+/* Lowercase hex SHA-256 of a file (65 bytes out). */
+int fs_sha256_file(const char *path, char *hex, struct err *e);
+
+/* The last path component (points into path). */
+const char *fs_basename(const char *path);
+
+#endif

@@ -1,0 +1,190 @@
+/* scan.c: CSV record boundaries and physical line numbers (see scan.h for why this exists). */
+#include "layout/scan.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/err.h"
+
+enum { READ_CHUNK = 256 * 1024 };
+
+enum state {
+	ST_FIELD_START, /* at the start of a field: spaces, then a quote opens a quoted field */
+	ST_UNQUOTED,
+	ST_QUOTED,
+	ST_QUOTE_IN_QUOTED, /* a quote inside a quoted field: closing, or the first of a pair */
+};
+
+static void scanner_setup(struct csv_scanner *s, const char *name, char delim, char quote,
+			  size_t max_record)
+{
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	s->name = name;
+	s->delim = delim;
+	s->quote = quote;
+	s->max_record = max_record;
+	s->next_line = 1;
+}
+
+void scanner_init(struct csv_scanner *s, int fd, const char *name, char delim, char quote,
+		  size_t max_record)
+{
+	scanner_setup(s, name, delim, quote, max_record);
+	s->fd = fd;
+	s->buf = xmalloc(READ_CHUNK);
+}
+
+void scanner_init_mem(struct csv_scanner *s, const char *buf, size_t len, const char *name,
+		      char delim, char quote, size_t max_record)
+{
+	scanner_setup(s, name, delim, quote, max_record);
+	s->buf = xmalloc(len ? len : 1);
+	memcpy(s->buf, buf, len);
+	s->buf_len = len;
+	s->eof = true;
+}
+
+void scanner_free(struct csv_scanner *s)
+{
+	free(s->buf);
+	s->buf = NULL;
+	strbuf_release(&s->rec);
+}
+
+/* Refills the buffer; returns 0, or an exit code on a read error. */
+static int fill(struct csv_scanner *s, struct err *e)
+{
+	if (s->eof)
+		return 0;
+	for (;;) {
+		ssize_t n = read(s->fd, s->buf, READ_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_set(e, EXIT_IOERR, "cannot read '%s': %s", s->name, strerror(errno));
+		s->buf_len = (size_t)n;
+		s->buf_pos = 0;
+		s->bytes_read += (unsigned long long)n;
+		if (n == 0)
+			s->eof = true;
+		return 0;
+	}
+}
+
+/* Appends a byte to the current record unless it is already over max_record. */
+static inline void rec_add(struct csv_scanner *s, struct scan_record *r, char c)
+{
+	if (s->rec.len < s->max_record)
+		strbuf_addc(&s->rec, c);
+	else
+		r->too_long = true;
+}
+
+static void finish(struct csv_scanner *s, struct scan_record *r)
+{
+	/* A CRLF terminator's CR is not part of the record. */
+	if (s->rec.len > 0 && s->rec.buf[s->rec.len - 1] == '\r' && !r->too_long) {
+		s->rec.len--;
+		s->rec.buf[s->rec.len] = '\0';
+	}
+	r->data = strbuf_str(&s->rec);
+	r->len = s->rec.len;
+	r->blank = true;
+	for (size_t i = 0; i < r->len; i++)
+		if (r->data[i] != ' ' && r->data[i] != '\t') {
+			r->blank = false;
+			break;
+		}
+}
+
+int scanner_next(struct csv_scanner *s, struct scan_record *r, struct err *e)
+{
+	enum state st = ST_FIELD_START;
+	bool any = false;
+	bool pending_cr = false; /* last byte was a CR outside quotes */
+
+	memset(r, 0, sizeof(*r));
+	strbuf_reset(&s->rec);
+	r->line = s->next_line;
+
+	for (;;) {
+		if (s->buf_pos >= s->buf_len) {
+			int rc = fill(s, e);
+			if (rc)
+				return rc;
+			if (s->buf_pos >= s->buf_len) {
+				/* end of input */
+				if (!any)
+					return 0;
+				if (st == ST_QUOTED) {
+					/* the file's last line terminator is not part of the record */
+					r->unterminated = true;
+					if (s->rec.len > 0 && s->rec.buf[s->rec.len - 1] == '\n')
+						s->rec.len--;
+				}
+				/* A CR as the very last byte is taken as a line terminator. */
+				finish(s, r);
+				return 1;
+			}
+		}
+		if (!s->started) {
+			s->started = true;
+			if (s->buf_len - s->buf_pos >= 3 &&
+			    memcmp(s->buf + s->buf_pos, "\xEF\xBB\xBF", 3) == 0) {
+				s->buf_pos += 3;
+				continue;
+			}
+		}
+		char c = s->buf[s->buf_pos++];
+		any = true;
+
+		if (c == '\n') {
+			s->next_line++;
+			if (st != ST_QUOTED) {
+				finish(s, r);
+				return 1;
+			}
+			rec_add(s, r, c);
+			continue;
+		}
+		if (pending_cr)
+			r->bare_cr = true; /* a CR outside quotes followed by something other than LF */
+		pending_cr = false;
+		rec_add(s, r, c);
+
+		switch (st) {
+		case ST_FIELD_START:
+			if (c == s->quote)
+				st = ST_QUOTED;
+			else if (c == '\r')
+				pending_cr = true;
+			else if (c != ' ' && c != '\t' && c != s->delim)
+				st = ST_UNQUOTED;
+			break;
+		case ST_UNQUOTED:
+			if (c == s->delim)
+				st = ST_FIELD_START;
+			else if (c == '\r')
+				pending_cr = true;
+			break;
+		case ST_QUOTED:
+			if (c == s->quote)
+				st = ST_QUOTE_IN_QUOTED;
+			break;
+		case ST_QUOTE_IN_QUOTED:
+			if (c == s->quote)
+				st = ST_QUOTED; /* "" is an escaped quote */
+			else if (c == s->delim)
+				st = ST_FIELD_START;
+			else if (c == '\r') {
+				pending_cr = true;
+				st = ST_UNQUOTED;
+			} else
+				st = ST_UNQUOTED; /* text after a closing quote: libcsv rejects it */
+			break;
+		}
+	}
+}

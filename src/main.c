@@ -1,0 +1,179 @@
+/* main.c: the command table: name -> cmd_*(), global options, and argv[0] dispatch. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buildconf.h"
+#include "cmd/cmd.h"
+#include "config/config.h"
+#include "core/err.h"
+#include "core/fsutil.h"
+#include "core/log.h"
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv, struct global_opts *g);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "db", cmd_db, "db migrate | db status: apply / show sql/ migrations" },
+	{ "validate", cmd_validate, "validate --layout NAME FILE...: check files; no database needed" },
+};
+
+static const char main_usage[] =
+	"usage: ottrecon [--config FILE] [--log-format text|json] [-v|-q] COMMAND [ARGS]\n"
+	"       ottrecon --version | --help\n";
+
+static void print_help(FILE *out)
+{
+	fputs(main_usage, out);
+	fputs("\ncommands:\n", out);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fputs("\nconfiguration: --config FILE, else $OTTRECON_CONFIG, else /etc/ottrecon/ottrecon.yaml\n"
+	      "`ottrecon COMMAND --help` shows a command's options; see README.md.\n", out);
+}
+
+int global_option(struct global_opts *g, int opt, const char *arg)
+{
+	switch (opt) {
+	case OPT_CONFIG:
+		g->config_arg = arg;
+		return 1;
+	case OPT_LOG_FORMAT:
+		if (strcmp(arg, "text") == 0)
+			g->log_format = LOG_TEXT;
+		else if (strcmp(arg, "json") == 0)
+			g->log_format = LOG_JSON;
+		else {
+			fprintf(stderr, "ottrecon: --log-format must be text or json, not '%s'\n", arg);
+			return -1;
+		}
+		log_init(g->log_format, g->verbosity, g->command);
+		return 1;
+	case 'v':
+		g->verbosity++;
+		log_init(g->log_format, g->verbosity, g->command);
+		return 1;
+	case 'q':
+		g->verbosity--;
+		log_init(g->log_format, g->verbosity, g->command);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int cmd_usage_error(const struct global_opts *g, const char *usage, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "ottrecon %s: %s\n%s", g->command ? g->command : "", msg, usage);
+	fprintf(stderr, "(see `ottrecon %s --help`)\n", g->command ? g->command : "");
+	return EXIT_USAGE;
+}
+
+int cmd_load_config(const struct global_opts *g, bool required, struct config **out)
+{
+	bool explicit_path;
+	const char *path = config_path(g->config_arg, &explicit_path);
+	struct err e = { 0 };
+
+	*out = NULL;
+	if (!required && !explicit_path && access(path, F_OK) != 0) {
+		log_debug("no configuration file at %s: using built-in defaults", path);
+		*out = config_defaults();
+		return 0;
+	}
+	if (config_load(path, out, &e) != 0) {
+		log_err(&e);
+		return e.code ? e.code : EXIT_CONFIG;
+	}
+	return 0;
+}
+
+int cmd_finish_stdout(int code)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		log_error("cannot write to standard output");
+		return exit_worst(code, EXIT_IOERR);
+	}
+	return code;
+}
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static int run_command(const struct command *c, int argc, char **argv, struct global_opts *g)
+{
+	g->command = c->name;
+	log_init(g->log_format, g->verbosity, c->name);
+	optind = 0; /* GNU getopt: 0 re-initialises it for the command's own argv */
+	return c->fn(argc, argv, g);
+}
+
+int main(int argc, char **argv)
+{
+	struct global_opts g = { .log_format = LOG_TEXT, .verbosity = 0, .command = "ottrecon" };
+	log_init(LOG_TEXT, 0, "ottrecon");
+
+	/* ottrecon-<command>: a link to this binary dispatching on argv[0]. */
+	const char *base = fs_basename(argv[0]);
+	if (strncmp(base, "ottrecon-", 9) == 0) {
+		const struct command *c = find_command(base + 9);
+		if (!c) {
+			fprintf(stderr, "ottrecon: unknown command '%s' (from %s)\n", base + 9, base);
+			return EXIT_USAGE;
+		}
+		return run_command(c, argc, argv, &g);
+	}
+
+	static const struct option opts[] = {
+		GLOBAL_LONG_OPTIONS,
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+	/* '+' stops at the first non-option: the command name. */
+	while ((opt = getopt_long(argc, argv, "+" GLOBAL_SHORT_OPTIONS, opts, NULL)) != -1) {
+		int r = global_option(&g, opt, optarg);
+		if (r < 0)
+			return EXIT_USAGE;
+		if (r > 0)
+			continue;
+		switch (opt) {
+		case 'h':
+			print_help(stdout);
+			return cmd_finish_stdout(EXIT_OK);
+		case 'V':
+			printf("ottrecon %s\n", OTTRECON_VERSION);
+			return cmd_finish_stdout(EXIT_OK);
+		default:
+			fputs(main_usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		print_help(stderr);
+		return EXIT_USAGE;
+	}
+	const struct command *c = find_command(argv[optind]);
+	if (!c) {
+		fprintf(stderr, "ottrecon: unknown command '%s'\n", argv[optind]);
+		print_help(stderr);
+		return EXIT_USAGE;
+	}
+	return run_command(c, argc - optind, argv + optind, &g);
+}
