@@ -59,7 +59,8 @@ create table ottrecon.partner_row (
 	primary key (file_id, line),
 	check (msisdn is not null or alias is not null)
 );
-create index partner_row_subscription_code_idx on ottrecon.partner_row (subscription_code);
+-- No index on subscription_code here: history is written in bulk and read by file; current
+-- state per code is ottrecon.partner_subscription.
 comment on table ottrecon.partner_row is 'every docomo_activations row loaded, by file and line';
 
 -- The current state of each partner subscription: the latest row loaded for its code.

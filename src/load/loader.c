@@ -1,0 +1,522 @@
+/* loader.c: one file -> manifest row, stage table (COPY), reject file, merge SQL, all in one
+ * transaction; the rules of what a loaded row does live in sql/002_load.sql. */
+#include "load/loader.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "core/err.h"
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "core/strbuf.h"
+#include "core/timeutil.h"
+#include "db/copy.h"
+#include "db/db.h"
+#include "layout/csvout.h"
+#include "layout/layout.h"
+#include "layout/reader.h"
+#include "layout/scan.h"
+
+enum target { T_ACTIVATIONS, T_SUBSCRIBERS, T_ADDONS, T_CHURN, T_NONE };
+
+static enum target target_of(const struct layout *l)
+{
+	if (strcmp(l->name, "docomo_activations") == 0)
+		return T_ACTIVATIONS;
+	if (strcmp(l->name, "bss_subscribers") == 0)
+		return T_SUBSCRIBERS;
+	if (strcmp(l->name, "bss_addons") == 0)
+		return T_ADDONS;
+	if (strcmp(l->name, "bss_churn") == 0)
+		return T_CHURN;
+	return T_NONE;
+}
+
+bool load_layout_supported(const struct layout *l)
+{
+	return target_of(l) != T_NONE;
+}
+
+/* countryCode -> country_code: stage columns are the layout's fields in snake case. */
+static void add_snake(struct strbuf *sb, const char *name)
+{
+	for (const char *p = name; *p; p++) {
+		if (isupper((unsigned char)*p)) {
+			if (p != name)
+				strbuf_addc(sb, '_');
+			strbuf_addc(sb, (char)tolower((unsigned char)*p));
+		} else {
+			strbuf_addc(sb, *p);
+		}
+	}
+}
+
+/* Appends a quoted identifier (layout field names are checked by the layout loader, and quoted
+ * here all the same). */
+static void add_ident(PGconn *conn, struct strbuf *sb, const char *name)
+{
+	struct strbuf snake = STRBUF_INIT;
+	add_snake(&snake, name);
+	char *q = PQescapeIdentifier(conn, snake.buf, snake.len);
+	strbuf_adds(sb, q ? q : "\"?\"");
+	PQfreemem(q);
+	strbuf_release(&snake);
+}
+
+/* create temp table stage_<layout> (line bigint, <fields> text) on commit drop; and its COPY. */
+static int create_stage(PGconn *conn, const struct layout *l, struct strbuf *copy_sql,
+			struct err *e)
+{
+	struct strbuf sql = STRBUF_INIT;
+	struct strbuf cols = STRBUF_INIT;
+	strbuf_adds(&cols, "line");
+	strbuf_addf(&sql, "create temp table stage_%s (line bigint", l->name);
+	for (size_t f = 0; f < l->n_fields; f++) {
+		strbuf_adds(&sql, ", ");
+		add_ident(conn, &sql, l->fields[f].name);
+		strbuf_adds(&sql, " text");
+		strbuf_adds(&cols, ", ");
+		add_ident(conn, &cols, l->fields[f].name);
+	}
+	strbuf_adds(&sql, ") on commit drop");
+	int rc = db_exec(conn, "cannot create the stage table", sql.buf, 0, NULL, NULL, e);
+	strbuf_addf(copy_sql, "copy stage_%s (%s) from stdin", l->name, cols.buf);
+	strbuf_release(&sql);
+	strbuf_release(&cols);
+	return rc;
+}
+
+struct load_ctx {
+	const char *name;         /* file name for messages */
+	const char *reject_path;
+	struct copy_stream copy;
+	struct atomic_file rejects;
+	bool rejects_open;
+	struct err *e;
+};
+
+static int on_row(void *vctx, const struct reader_row *row)
+{
+	struct load_ctx *c = vctx;
+	copy_field_long(&c->copy, row->line);
+	for (size_t i = 0; i < row->n_values; i++)
+		copy_field(&c->copy, row->values[i]);
+	return copy_end_row(&c->copy, c->e);
+}
+
+static int open_rejects(struct load_ctx *c)
+{
+	if (c->rejects_open)
+		return 0;
+	int rc = atomic_open(&c->rejects, c->reject_path, 0640, c->e);
+	if (rc)
+		return rc;
+	c->rejects_open = true;
+	if (fputs("line,column,reason,raw\n", c->rejects.fp) == EOF)
+		return err_set(c->e, EXIT_IOERR, "cannot write '%s'", c->reject_path);
+	return 0;
+}
+
+static int write_reject(struct load_ctx *c, long line, const char *column, const char *reason,
+			const char *raw, size_t raw_len)
+{
+	int rc = open_rejects(c);
+	if (rc)
+		return rc;
+	if (csv_write_reject(c->rejects.fp, NULL, line, column, reason, raw, raw_len) != 0)
+		return err_set(c->e, EXIT_IOERR, "cannot write '%s': %s", c->reject_path,
+			       strerror(errno));
+	return 0;
+}
+
+static int on_reject(void *vctx, const struct reader_reject *rej)
+{
+	struct load_ctx *c = vctx;
+	return write_reject(c, rej->line, rej->column, rej->reason, rej->raw, rej->raw_len);
+}
+
+/* Writes the duplicate rows (lines sorted ascending) to the rejects: one more pass over the file,
+ * reading only what is needed, since the database does not keep raw text. */
+static int reject_duplicates(struct load_ctx *c, const struct layout *l, const char *path,
+			     const long *lines, size_t n)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(c->e, EXIT_NOINPUT, "cannot open '%s': %s", path, strerror(errno));
+	struct csv_scanner sc;
+	struct scan_record rec;
+	scanner_init(&sc, fd, c->name, l->delimiter, l->quote, READER_MAX_RECORD);
+	size_t i = 0;
+	int rc;
+	while (i < n && (rc = scanner_next(&sc, &rec, c->e)) == 1) {
+		while (i < n && lines[i] < rec.line)
+			i++;
+		if (i < n && lines[i] == rec.line) {
+			if ((rc = write_reject(c, rec.line, "subscriptionCode",
+					       "duplicate subscriptionCode", rec.data, rec.len)) != 0)
+				break;
+			i++;
+		}
+		rc = 0;
+	}
+	scanner_free(&sc);
+	close(fd);
+	if (rc > 1)
+		return rc;
+	if (i < n)
+		return err_set(c->e, EXIT_SOFTWARE, "%s: duplicate on line %ld not found again",
+			       c->name, lines[i]);
+	return 0;
+}
+
+/* Records a refused file in the manifest, in a transaction of its own. */
+static void record_refusal(PGconn *conn, const char *name, const char *path, long long size,
+			   const char *sha, const char *layout, const char *as_of,
+			   const struct load_result *res, const char *reason)
+{
+	char rd[24], ld[24], rj[24], du[24], sz[24];
+	snprintf(sz, sizeof(sz), "%lld", size);
+	snprintf(rd, sizeof(rd), "%ld", res->read);
+	snprintf(ld, sizeof(ld), "%ld", res->loaded);
+	snprintf(rj, sizeof(rj), "%ld", res->rejected);
+	snprintf(du, sizeof(du), "%ld", res->duplicates);
+	const char *p[] = { name, path, sz, sha, layout, as_of, rd, ld, rj, du, reason };
+	struct err e2 = { 0 };
+	if (db_exec(conn, "cannot record the refused file",
+		    "insert into ottrecon.load_file (name, path, size_bytes, sha256, layout, as_of,"
+		    " rows_read, rows_loaded, rows_rejected, rows_duplicate, outcome, reason,"
+		    " finished_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'REFUSED', $11,"
+		    " now())", 11, p, NULL, &e2) != 0)
+		log_err(&e2);
+}
+
+/* Warns about rows of countries (and telco codes) that are not configured (SPEC §3.1, §8). */
+static int warn_unconfigured(PGconn *conn, const struct config *cfg, const struct layout *l,
+			     const char *name, struct err *e)
+{
+	bool partner = target_of(l) == T_ACTIVATIONS;
+	struct strbuf sql = STRBUF_INIT;
+	strbuf_addf(&sql, "select country_code, %s, count(*) from stage_%s group by 1, 2 order by 1, 2",
+		    partner ? "telco_code" : "null::text", l->name);
+	PGresult *res = NULL;
+	int rc = db_exec(conn, "cannot count rows by country", sql.buf, 0, NULL, &res, e);
+	strbuf_release(&sql);
+	if (rc)
+		return rc;
+	for (int i = 0; i < PQntuples(res); i++) {
+		const char *cc = PQgetvalue(res, i, 0);
+		const struct country_config *c = config_country(cfg, cc);
+		if (!c)
+			log_warn("%s: %s rows of country %s, which is not configured: loaded, left out"
+				 " of reconciliation and reports", name, PQgetvalue(res, i, 2), cc);
+		else if (partner && strcmp(c->telco_code, PQgetvalue(res, i, 1)) != 0)
+			log_warn("%s: %s rows of country %s with telcoCode %s (configured: %s): loaded,"
+				 " left out of reconciliation and reports", name, PQgetvalue(res, i, 2),
+				 cc, PQgetvalue(res, i, 1), c->telco_code);
+	}
+	PQclear(res);
+	return 0;
+}
+
+/* Runs the merge function of the file's layout; checks that every staged row arrived. */
+static int merge(PGconn *conn, const struct config *cfg, enum target t, const char *file_id,
+		 const char *layout, const char *as_of, const char *name, long loaded,
+		 struct err *e)
+{
+	PGresult *res = NULL;
+	int rc;
+	long long into = 0;
+
+	if (t == T_ACTIVATIONS) {
+		const struct partner_config *p = config_partner(cfg, "docomo");
+		const char *mode = p && p->activations_mode == MODE_SNAPSHOT ? "SNAPSHOT" : "DELTA";
+		const char *params[] = { file_id, mode };
+		rc = db_exec(conn, "cannot merge the activations",
+			     "select inserted, updated, went_backwards, dates_out_of_order, removed"
+			     " from ottrecon.merge_activations($1, $2)", 2, params, &res, e);
+		if (rc)
+			return rc;
+		into = atoll(PQgetvalue(res, 0, 0));
+		long long updated = atoll(PQgetvalue(res, 0, 1));
+		long long back = atoll(PQgetvalue(res, 0, 2));
+		long long order = atoll(PQgetvalue(res, 0, 3));
+		long long removed = atoll(PQgetvalue(res, 0, 4));
+		log_info("%s: %lld subscriptions new, %lld updated (%s mode)%s", name,
+			 into - updated, updated, mode,
+			 removed ? "" : "");
+		if (removed)
+			log_info("%s: %lld subscriptions absent from this snapshot left the current state",
+				 name, removed);
+		if (back)
+			log_warn("%s: %lld subscriptions went back in status (e.g. UNSUBSCRIBED, then"
+				 " ACTIVE again): applied and flagged STATUS_BACKWARDS", name, back);
+		if (order)
+			log_warn("%s: %lld rows have dates out of order (active before created, or"
+				 " unsubscribed before active): loaded and flagged DATES_OUT_OF_ORDER",
+				 name, order);
+	} else if (t == T_CHURN) {
+		const char *params[] = { file_id };
+		rc = db_exec(conn, "cannot merge the churn events",
+			     "select added from ottrecon.merge_churn($1)", 1, params, &res, e);
+		if (rc)
+			return rc;
+		long long added = atoll(PQgetvalue(res, 0, 0));
+		log_info("%s: %lld churn events new, %lld already known", name, added,
+			 (long long)loaded - added);
+		into = loaded;
+	} else {
+		const char *params[] = { file_id, layout, as_of };
+		rc = db_exec(conn, "cannot replace the snapshot",
+			     "select country_code, rows_loaded, replaced"
+			     " from ottrecon.merge_bss_snapshot($1, $2, $3)", 3, params, &res, e);
+		if (rc)
+			return rc;
+		for (int i = 0; i < PQntuples(res); i++) {
+			into += atoll(PQgetvalue(res, i, 1));
+			log_info("%s: %s snapshot of %s as of %s: %s rows%s", name, layout,
+				 PQgetvalue(res, i, 0), as_of, PQgetvalue(res, i, 1),
+				 strcmp(PQgetvalue(res, i, 2), "t") == 0 ? " (replaces the earlier load)" : "");
+		}
+	}
+	PQclear(res);
+	if (into != loaded)
+		return err_set(e, EXIT_SOFTWARE, "%s: %ld rows read as valid but %lld merged", name,
+			       loaded, into);
+	return 0;
+}
+
+/* The manifest check, under a lock on the content and on the name: 1 when the same content was
+ * loaded (nothing to do), 0 to go on, or an error code (EXIT_DATA: same name, other content). */
+static int check_manifest(PGconn *conn, const char *name, const char *sha, const char *layout,
+			  bool force, char *reason, size_t reason_len, struct err *e)
+{
+	const char *lp[] = { sha, name };
+	int rc = db_exec(conn, "cannot lock the file",
+			 "select pg_advisory_xact_lock(hashtextextended($1, 7)),"
+			 " pg_advisory_xact_lock(hashtextextended($2, 7))", 2, lp, NULL, e);
+	if (rc)
+		return rc;
+	PGresult *res = NULL;
+	rc = db_exec(conn, "cannot read the manifest",
+		     "select file_id, name, sha256, layout, to_char(finished_at at time zone 'UTC',"
+		     " 'YYYY-MM-DD HH24:MI:SS') from ottrecon.load_file"
+		     " where outcome = 'LOADED' and (sha256 = $1 or name = $2) order by file_id",
+		     2, lp, &res, e);
+	if (rc)
+		return rc;
+	int found = 0;
+	for (int i = 0; i < PQntuples(res) && !found; i++) {
+		if (strcmp(PQgetvalue(res, i, 2), sha) == 0 && strcmp(PQgetvalue(res, i, 3), layout) == 0) {
+			log_info("%s: already loaded (file_id %s, as '%s' at %s UTC): nothing to do", name,
+				 PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 4));
+			found = 1;
+		}
+	}
+	for (int i = 0; i < PQntuples(res) && !found && !force; i++) {
+		if (strcmp(PQgetvalue(res, i, 1), name) == 0) {
+			snprintf(reason, reason_len,
+				 "another file named '%s' with other content was loaded (file_id %s, "
+				 "sha256 %.12s...)", name, PQgetvalue(res, i, 0), PQgetvalue(res, i, 2));
+			err_set(e, EXIT_DATA, "%s: refused: %s", name, reason);
+			err_hint(e, "load it anyway with --force, if it replaces or adds to the earlier one");
+			found = -1;
+		}
+	}
+	PQclear(res);
+	return found < 0 ? EXIT_DATA : found;
+}
+
+int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, const char *path,
+	      const struct load_opts *o, struct load_result *res, struct err *e)
+{
+	memset(res, 0, sizeof(*res));
+	const char *name = fs_basename(path);
+	enum target t = target_of(l);
+	if (t == T_NONE)
+		return err_set(e, EXIT_USAGE, "layout '%s' is written by ottrecon, not loaded",
+			       l->name);
+
+	struct stat stt;
+	if (stat(path, &stt) != 0)
+		return err_set(e, EXIT_NOINPUT, "cannot open '%s': %s", path, strerror(errno));
+	if (!S_ISREG(stt.st_mode))
+		return err_set(e, EXIT_NOINPUT, "cannot load '%s': not a regular file", path);
+	char sha[65];
+	int rc = fs_sha256_file(path, sha, e);
+	if (rc)
+		return rc;
+
+	int64_t as_of_days;
+	bool have_as_of = o->have_as_of;
+	if (have_as_of)
+		as_of_days = o->as_of;
+	else
+		have_as_of = time_date_from_name(name, &as_of_days) == 0;
+	char as_of[16] = "";
+	if (have_as_of)
+		time_format_date(as_of_days, as_of, sizeof(as_of));
+	else if (t == T_SUBSCRIBERS || t == T_ADDONS) {
+		res->outcome = LOAD_REFUSED;
+		err_set(e, EXIT_DATA, "%s: refused: cannot tell the snapshot date: no --as-of and no"
+			" YYYYMMDD in the file name", name);
+		err_hint(e, "name BSS exports like bss_subscribers_XX_20261203.csv, or give --as-of");
+		return EXIT_DATA;
+	}
+
+	snprintf(res->reject_path, sizeof(res->reject_path), "%s/%s.rejects.csv", o->reject_dir,
+		 name);
+	if ((rc = fs_mkdirs(o->reject_dir, 0750, e)) != 0)
+		return rc;
+
+	char reason[1024] = "";
+	if ((rc = db_begin(conn, e)) != 0)
+		return rc;
+	rc = check_manifest(conn, name, sha, l->name, o->force, reason, sizeof(reason), e);
+	if (rc != 0) {
+		db_rollback(conn);
+		res->reject_path[0] = '\0';
+		if (rc == 1) {
+			res->outcome = LOAD_ALREADY;
+			return 0;
+		}
+		if (rc == EXIT_DATA) {
+			res->outcome = LOAD_REFUSED;
+			record_refusal(conn, name, path, (long long)stt.st_size, sha, l->name,
+				       have_as_of ? as_of : NULL, res, reason);
+		}
+		return rc;
+	}
+
+	char size[24];
+	snprintf(size, sizeof(size), "%lld", (long long)stt.st_size);
+	const char *mp[] = { name, path, size, sha, l->name, have_as_of ? as_of : NULL,
+			     o->force ? "true" : "false" };
+	PGresult *r = NULL;
+	rc = db_exec(conn, "cannot record the file in the manifest",
+		     "insert into ottrecon.load_file (name, path, size_bytes, sha256, layout, as_of,"
+		     " outcome, forced) values ($1, $2, $3, $4, $5, $6, 'LOADING', $7) returning file_id",
+		     7, mp, &r, e);
+	if (rc) {
+		db_rollback(conn);
+		return rc;
+	}
+	char file_id[24];
+	snprintf(file_id, sizeof(file_id), "%s", PQgetvalue(r, 0, 0));
+	res->file_id = atoll(file_id);
+	PQclear(r);
+
+	struct load_ctx c = { .name = name, .reject_path = res->reject_path, .e = e };
+	struct strbuf copy_sql = STRBUF_INIT;
+	if ((rc = create_stage(conn, l, &copy_sql, e)) == 0)
+		rc = copy_begin(&c.copy, conn, copy_sql.buf, e);
+	strbuf_release(&copy_sql);
+	if (rc) {
+		db_rollback(conn);
+		return rc;
+	}
+
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = err_set(e, EXIT_NOINPUT, "cannot open '%s': %s", path, strerror(errno));
+		copy_abort(&c.copy, "file cannot be opened");
+		db_rollback(conn);
+		return rc;
+	}
+	struct reader_callbacks cb = { .row = on_row, .reject = on_reject };
+	struct reader_stats st;
+	rc = reader_read_fd(l, fd, name, &cb, &c, &st, e);
+	close(fd);
+	res->read = st.read;
+	res->loaded = st.loaded;
+	res->rejected = st.rejected;
+	if (rc == 0)
+		rc = copy_finish(&c.copy, e);
+	else
+		copy_abort(&c.copy, "file refused");
+
+	double ratio = cfg->recon.max_reject_ratio;
+	if (rc == 0 && reader_over_reject_ratio(st.read, st.rejected, 0, ratio)) {
+		snprintf(reason, sizeof(reason), "%ld of %ld rows rejected, over max_reject_ratio %g",
+			 st.rejected, st.read, ratio);
+		rc = err_set(e, EXIT_DATA, "%s: refused: %s; nothing loaded", name, reason);
+		err_hint(e, "the rejected rows are in %s", res->reject_path);
+	}
+	if (rc == EXIT_DATA) {
+		/* Refused whole: nothing of it stays; the rejects and the manifest say why. */
+		db_rollback(conn);
+		res->outcome = LOAD_REFUSED;
+		res->loaded = 0;
+		if (!reason[0])
+			snprintf(reason, sizeof(reason), "%s", e->msg);
+		struct err e2 = { 0 };
+		if (c.rejects_open && atomic_commit(&c.rejects, &e2) != 0)
+			log_err(&e2);
+		else if (!c.rejects_open)
+			res->reject_path[0] = '\0';
+		record_refusal(conn, name, path, (long long)stt.st_size, sha, l->name,
+			       have_as_of ? as_of : NULL, res, reason);
+		return rc;
+	}
+
+	/* Duplicates of the primary key in the file (SPEC §3.1): rejected, not counted in the ratio. */
+	if (rc == 0 && t == T_ACTIVATIONS) {
+		PGresult *d = NULL;
+		rc = db_exec(conn, "cannot find duplicate subscription codes",
+			     "select line from ottrecon.stage_activations_dedupe()", 0, NULL, &d, e);
+		if (rc == 0 && PQntuples(d) > 0) {
+			size_t n = (size_t)PQntuples(d);
+			long *lines = xmalloc(n * sizeof(long));
+			for (size_t i = 0; i < n; i++)
+				lines[i] = atol(PQgetvalue(d, (int)i, 0));
+			rc = reject_duplicates(&c, l, path, lines, n);
+			free(lines);
+			res->duplicates = (long)n;
+			res->rejected += (long)n;
+			res->loaded -= (long)n;
+			log_warn("%s: %zu rows repeat a subscriptionCode of the same file: the most"
+				 " advanced status was kept, the others are in the rejects", name, n);
+		}
+		PQclear(d);
+	}
+	if (rc == 0)
+		rc = warn_unconfigured(conn, cfg, l, name, e);
+	if (rc == 0)
+		rc = merge(conn, cfg, t, file_id, l->name, as_of, name, res->loaded, e);
+	if (rc == 0) {
+		char rd[24], ld[24], rj[24], du[24];
+		snprintf(rd, sizeof(rd), "%ld", res->read);
+		snprintf(ld, sizeof(ld), "%ld", res->loaded);
+		snprintf(rj, sizeof(rj), "%ld", res->rejected);
+		snprintf(du, sizeof(du), "%ld", res->duplicates);
+		const char *up[] = { file_id, rd, ld, rj, du };
+		rc = db_exec(conn, "cannot update the manifest",
+			     "update ottrecon.load_file set outcome = 'LOADED', rows_read = $2,"
+			     " rows_loaded = $3, rows_rejected = $4, rows_duplicate = $5,"
+			     " finished_at = now() where file_id = $1", 5, up, NULL, e);
+	}
+	/* The reject file is complete before the load commits: a loaded file always has its rejects. */
+	if (rc == 0 && c.rejects_open) {
+		rc = atomic_commit(&c.rejects, e);
+		c.rejects_open = false;
+	} else if (rc == 0) {
+		unlink(res->reject_path); /* a stale one from an earlier, refused attempt */
+		res->reject_path[0] = '\0';
+	}
+	if (rc == 0)
+		rc = db_commit(conn, e);
+	if (rc != 0) {
+		if (c.rejects_open)
+			atomic_abort(&c.rejects);
+		db_rollback(conn);
+		return rc;
+	}
+	res->outcome = LOAD_LOADED;
+	return 0;
+}
