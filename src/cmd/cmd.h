@@ -49,5 +49,6 @@ int cmd_finish_stdout(int code);
 int cmd_validate(int argc, char **argv, struct global_opts *g);
 int cmd_db(int argc, char **argv, struct global_opts *g);
 int cmd_load(int argc, char **argv, struct global_opts *g);
+int cmd_ingest(int argc, char **argv, struct global_opts *g);
 
 #endif

@@ -1,0 +1,261 @@
+/* ingest.c: `ottrecon ingest [--as-of D]`: load everything waiting in spool/inbox (partner files
+ * matching the partner's pattern) and spool/bss (BSS exports, layout from the name prefix), oldest
+ * first, moving loaded files to spool/archive and refused ones to spool/reject (SPEC §4, §8). */
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "config/config.h"
+#include "core/err.h"
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "core/paths.h"
+#include "core/strbuf.h"
+#include "core/timeutil.h"
+#include "db/db.h"
+#include "db/migrate.h"
+#include "layout/layout.h"
+#include "load/loader.h"
+
+static const char usage[] =
+	"usage: ottrecon ingest [--as-of YYYY-MM-DD]\n"
+	"\n"
+	"Loads every file waiting in SPOOL/inbox (partner activation files matching the partner's\n"
+	"pattern) and SPOOL/bss (bss_subscribers_*, bss_addons_*, bss_churn_*), in the order of the\n"
+	"YYYYMMDD in their names, then by name. Loaded files move to SPOOL/archive, refused ones to\n"
+	"SPOOL/reject (with their .rejects.csv). Nothing is deleted.\n"
+	"\n"
+	"  --as-of D   the date recorded for files without a YYYYMMDD in their names (default today)\n"
+	"\n"
+	"exit: 0 all loaded, 65 a file was refused (the others still load), 69 database unreachable,\n"
+	"75 another ingest is running, 78 configuration error\n";
+
+static const char *const bss_layouts[] = { "bss_subscribers", "bss_addons", "bss_churn" };
+
+struct waiting {
+	char *path;
+	const char *name;      /* within path */
+	const char *layout;
+	int64_t date;          /* YYYYMMDD of the name, else the default as-of */
+};
+
+static int cmp_waiting(const void *a, const void *b)
+{
+	const struct waiting *x = a, *y = b;
+	if (x->date != y->date)
+		return x->date < y->date ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* Adds the regular files of dir that fit; layout NULL means "by BSS prefix". */
+static int scan_dir(const char *dir, const char *pattern, int64_t default_date,
+		    struct waiting **list, size_t *n, size_t *cap, struct err *e)
+{
+	DIR *d = opendir(dir);
+	if (!d) {
+		if (errno == ENOENT)
+			return 0;
+		return err_set(e, EXIT_IOERR, "cannot read directory '%s': %s", dir, strerror(errno));
+	}
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		const char *name = de->d_name;
+		if (name[0] == '.')
+			continue; /* ., .., and temporary files of writers */
+		const char *layout = NULL;
+		if (pattern) {
+			if (fnmatch(pattern, name, 0) == 0)
+				layout = "docomo_activations";
+		} else {
+			for (size_t i = 0; i < sizeof(bss_layouts) / sizeof(bss_layouts[0]); i++) {
+				size_t len = strlen(bss_layouts[i]);
+				if (strncmp(name, bss_layouts[i], len) == 0 && name[len] == '_')
+					layout = bss_layouts[i];
+			}
+		}
+		struct strbuf path = STRBUF_INIT;
+		strbuf_addf(&path, "%s/%s", dir, name);
+		struct stat st;
+		if (stat(path.buf, &st) != 0 || !S_ISREG(st.st_mode)) {
+			strbuf_release(&path);
+			continue;
+		}
+		if (!layout) {
+			log_debug("ignoring %s: not a file ingest knows", path.buf);
+			strbuf_release(&path);
+			continue;
+		}
+		if (*n == *cap) {
+			*cap = *cap ? 2 * *cap : 16;
+			*list = xrealloc(*list, *cap * sizeof(**list));
+		}
+		struct waiting *w = &(*list)[(*n)++];
+		w->path = strbuf_detach(&path);
+		w->name = fs_basename(w->path);
+		w->layout = layout;
+		if (time_date_from_name(w->name, &w->date) != 0)
+			w->date = default_date;
+	}
+	closedir(d);
+	return 0;
+}
+
+/* Moves path into dir, keeping its name; a name already there gets ".1", ".2", ... */
+static int move_into(const char *path, const char *dir, struct err *e)
+{
+	int rc = fs_mkdirs(dir, 0750, e);
+	if (rc)
+		return rc;
+	struct strbuf to = STRBUF_INIT;
+	strbuf_addf(&to, "%s/%s", dir, fs_basename(path));
+	for (int i = 1; access(to.buf, F_OK) == 0; i++) {
+		strbuf_reset(&to);
+		strbuf_addf(&to, "%s/%s.%d", dir, fs_basename(path), i);
+	}
+	if (rename(path, to.buf) != 0)
+		rc = err_set(e, EXIT_IOERR, "cannot move '%s' to '%s': %s", path, to.buf,
+			     strerror(errno));
+	else
+		rc = fs_fsync_dir(dir, e);
+	if (rc == 0)
+		log_info("moved %s to %s", path, to.buf);
+	strbuf_release(&to);
+	return rc;
+}
+
+static int ingest_all(PGconn *conn, const struct config *cfg, int64_t default_date)
+{
+	const struct partner_config *p = config_partner(cfg, "docomo");
+	const char *pattern = p && p->sftp.pattern ? p->sftp.pattern : "activations_*.csv";
+	struct strbuf inbox = STRBUF_INIT, bss = STRBUF_INIT, archive = STRBUF_INIT,
+		      reject = STRBUF_INIT;
+	strbuf_addf(&inbox, "%s/inbox", cfg->spool);
+	strbuf_addf(&bss, "%s/bss", cfg->spool);
+	strbuf_addf(&archive, "%s/archive", cfg->spool);
+	strbuf_addf(&reject, "%s/reject", cfg->spool);
+
+	struct waiting *list = NULL;
+	size_t n = 0, cap = 0;
+	struct err e = { 0 };
+	int rc = scan_dir(inbox.buf, pattern, default_date, &list, &n, &cap, &e);
+	if (rc == 0)
+		rc = scan_dir(bss.buf, NULL, default_date, &list, &n, &cap, &e);
+	if (rc)
+		log_err(&e);
+	if (n)
+		qsort(list, n, sizeof(*list), cmp_waiting);
+	if (rc == 0 && n == 0)
+		log_info("nothing waiting in %s or %s", inbox.buf, bss.buf);
+
+	long loaded = 0, already = 0, refused = 0;
+	for (size_t i = 0; i < n && rc != EXIT_UNAVAILABLE && rc != EXIT_SOFTWARE; i++) {
+		struct waiting *w = &list[i];
+		struct layout *l = NULL;
+		err_clear(&e);
+		int frc = layout_load(paths_schemas_dir(), w->layout, &l, &e);
+		struct load_result res = { 0 };
+		if (frc == 0) {
+			struct load_opts o = { .have_as_of = true, .as_of = w->date,
+					       .reject_dir = reject.buf };
+			frc = load_file(conn, cfg, l, w->path, &o, &res, &e);
+			layout_free(l);
+		}
+		if (frc == 0) {
+			if (res.outcome == LOAD_ALREADY)
+				already++;
+			else {
+				loaded++;
+				log_info("loaded file=%s layout=%s file_id=%lld read=%ld loaded=%ld"
+					 " rejected=%ld duplicates=%ld", w->name, w->layout, res.file_id,
+					 res.read, res.loaded, res.rejected, res.duplicates);
+			}
+			err_clear(&e);
+			if (move_into(w->path, archive.buf, &e) != 0) {
+				log_err(&e);
+				frc = EXIT_IOERR;
+			}
+		} else {
+			log_err(&e);
+			if (res.outcome == LOAD_REFUSED) {
+				refused++;
+				err_clear(&e);
+				if (move_into(w->path, reject.buf, &e) != 0)
+					log_err(&e);
+			}
+		}
+		rc = exit_worst(rc, frc);
+	}
+	if (n)
+		log_info("%zu file(s): %ld loaded, %ld already loaded, %ld refused", n, loaded,
+			 already, refused);
+	for (size_t i = 0; i < n; i++)
+		free(list[i].path);
+	free(list);
+	strbuf_release(&inbox);
+	strbuf_release(&bss);
+	strbuf_release(&archive);
+	strbuf_release(&reject);
+	return rc;
+}
+
+int cmd_ingest(int argc, char **argv, struct global_opts *g)
+{
+	static const struct option opts[] = {
+		GLOBAL_LONG_OPTIONS,
+		{ "as-of", required_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int64_t as_of = time_today_utc();
+	int opt;
+	while ((opt = getopt_long(argc, argv, GLOBAL_SHORT_OPTIONS, opts, NULL)) != -1) {
+		int r = global_option(g, opt, optarg);
+		if (r < 0)
+			return EXIT_USAGE;
+		if (r > 0)
+			continue;
+		switch (opt) {
+		case 'h':
+			fputs(usage, stdout);
+			return cmd_finish_stdout(EXIT_OK);
+		case 'a':
+			if (time_parse_date(optarg, &as_of) != NULL)
+				return cmd_usage_error(g, usage, "--as-of must be a date YYYY-MM-DD, not '%s'",
+						       optarg);
+			break;
+		default:
+			return cmd_usage_error(g, usage, "unknown option");
+		}
+	}
+	if (optind < argc)
+		return cmd_usage_error(g, usage, "unexpected argument '%s'", argv[optind]);
+
+	struct config *cfg = NULL;
+	int rc = cmd_load_config(g, true, &cfg);
+	if (rc)
+		return rc;
+	struct err e = { 0 };
+	PGconn *conn = NULL;
+	if ((rc = db_connect(cfg->conninfo, &conn, &e)) == 0)
+		rc = migrate_check_current(conn, paths_sql_dir(), &e);
+	PGresult *res = NULL;
+	if (rc == 0)
+		rc = db_exec(conn, "cannot take the ingest lock",
+			     "select pg_try_advisory_lock(hashtextextended('ottrecon.ingest', 7))", 0,
+			     NULL, &res, &e);
+	if (rc == 0 && strcmp(PQgetvalue(res, 0, 0), "t") != 0)
+		rc = err_set(&e, EXIT_TEMPFAIL, "another ingest is running on this database");
+	PQclear(res);
+	if (rc)
+		log_err(&e);
+	else
+		rc = ingest_all(conn, cfg, as_of);
+	db_close(conn);
+	config_free(cfg);
+	return cmd_finish_stdout(rc);
+}
