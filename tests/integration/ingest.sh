@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# ingest.sh: `ottrecon ingest` on a spool holding good, bad, already-loaded and foreign files:
+# order by the date in the names, archive/ and reject/ moves, exit codes (SPEC §4, §8).
+# shellcheck source=tests/integration/lib.sh
+source "$(dirname "$0")/lib.sh"
+write_config
+assert_exit 0 "$OTTRECON_BIN" db migrate
+SPOOL=$WORK/spool
+mkdir -p "$SPOOL/inbox" "$SPOOL/bss"
+
+HDR='"countryCode","siteCode","productName","subscriptionCode","msisdn","alias","telcoCode","dateCreated","dateActive","datePendingUnsubscription","dateUnsubscribed","unsubscriptionSource"'
+act_row() { # code dateActive dateUnsubscribed
+	printf '"XX","amazon","plan123","%s","+573001234567",,"OPERATOR1","2026-11-01T10:00:00Z","%s",,"%s",%s\n' \
+		"$1" "$2" "$3" "$([[ -n $3 ]] && echo '"USER"')"
+}
+
+# Day 2 names s1 unsubscribed; day 1 has it active. Loading day 2 first would be undone by day 1:
+# ingest must load 20261201 before 20261202 whatever the directory order.
+{ echo "$HDR"; act_row s1 2026-11-01T11:00:00Z ""; act_row s2 2026-11-01T11:00:00Z ""; } \
+	>"$SPOOL/inbox/activations_20261201.csv"
+{ echo "$HDR"; act_row s1 2026-11-01T11:00:00Z 2026-12-02T08:00:00Z; act_row s3 "" ""; } \
+	>"$SPOOL/inbox/activations_20261202.csv"
+# A partner file still being downloaded, and a file that is not the partner's: left alone.
+cp "$SPOOL/inbox/activations_20261202.csv" "$SPOOL/inbox/activations_20261203.csv.part"
+echo "hello" >"$SPOOL/inbox/readme.txt"
+# BSS: a good snapshot, a refused one (missing required column), a foreign file.
+printf 'country_code,service_type,service_id,account_id,msisdn,plan_code,plan_type,status,status_date\n' \
+	>"$SPOOL/bss/bss_subscribers_XX_20261202.csv"
+printf 'XX,MOBILE,m1,a1,+573001234567,POST50,POSTPAID,ACTIVE,2026-01-01\n' \
+	>>"$SPOOL/bss/bss_subscribers_XX_20261202.csv"
+printf 'country_code,service_type\nXX,MOBILE\n' >"$SPOOL/bss/bss_addons_XX_20261202.csv"
+echo "x" >"$SPOOL/bss/other_20261202.csv"
+
+assert_exit 65 "$OTTRECON_BIN" ingest --as-of 2026-12-03
+assert_file_contains "$ERR" "bss_addons_XX_20261202.csv:1: missing required column 'service_id'"
+assert_file_contains "$ERR" "4 file(s): 3 loaded, 0 already loaded, 1 refused"
+
+assert_eq "activations_20261201.csv activations_20261202.csv bss_subscribers_XX_20261202.csv" \
+	"$(cd "$SPOOL/archive" && echo *)" "loaded files moved to archive/"
+assert_eq "bss_addons_XX_20261202.csv" "$(cd "$SPOOL/reject" && ls | grep -v rejects.csv | tr '\n' ' ' | sed 's/ $//')" \
+	"refused file moved to reject/"
+assert_eq "activations_20261203.csv.part readme.txt" "$(cd "$SPOOL/inbox" && echo *)" \
+	"partial and foreign files left in inbox/"
+assert_eq "other_20261202.csv" "$(cd "$SPOOL/bss" && echo *)" "foreign file left in bss/"
+
+assert_eq "activations_20261201.csv|2026-12-01|LOADED
+activations_20261202.csv|2026-12-02|LOADED
+bss_addons_XX_20261202.csv|2026-12-02|REFUSED
+bss_subscribers_XX_20261202.csv|2026-12-02|LOADED" \
+	"$(psql_val "select name, as_of, outcome from ottrecon.load_file order by name")" \
+	"manifest: names, as-of from the names, outcomes"
+assert_eq "s1|2026-12-02 08:00:00+00
+s2|
+s3|" "$(psql_val "select subscription_code, date_unsubscribed from ottrecon.partner_subscription order by 1")" \
+	"day 2 applied after day 1"
+assert_eq 4 "$(psql_val "select count(*) from ottrecon.partner_row")" "history keeps every row"
+
+# Already loaded content arriving again: archived (as name.1, the name being taken), not loaded.
+cp "$SPOOL/archive/activations_20261201.csv" "$SPOOL/inbox/"
+assert_exit 0 "$OTTRECON_BIN" ingest
+assert_file_contains "$ERR" "already loaded"
+assert_eq "activations_20261201.csv activations_20261201.csv.1 activations_20261202.csv bss_subscribers_XX_20261202.csv" \
+	"$(cd "$SPOOL/archive" && echo *)" "already-loaded file archived under a free name"
+assert_eq 4 "$(psql_val "select count(*) from ottrecon.partner_row")" "nothing loaded twice"
+
+# Nothing waiting: exit 0.
+rm "$SPOOL/inbox/activations_20261203.csv.part"
+assert_exit 0 "$OTTRECON_BIN" ingest
+assert_file_contains "$ERR" "nothing waiting"
+
+# A second ingest while one holds the lock: 75 at once.
+psql -XAtq -c "select pg_advisory_lock(hashtextextended('ottrecon.ingest', 7)), pg_sleep(3)" >/dev/null &
+holder=$!
+for _ in $(seq 50); do
+	[[ $(psql_val "select count(*) from pg_locks where locktype = 'advisory' and granted") -ge 1 ]] && break
+	sleep 0.1
+done
+assert_exit 75 "$OTTRECON_BIN" ingest
+assert_file_contains "$ERR" "another ingest is running"
+wait "$holder"
+
+# Database unreachable: 69, nothing moved.
+cp "$SPOOL/archive/activations_20261202.csv" "$SPOOL/inbox/activations_20261209.csv"
+write_config "" "$WORK/down.yaml"
+sed -i 's|conninfo: .*|conninfo: "host=/nonexistent"|' "$WORK/down.yaml"
+assert_exit 69 "$OTTRECON_BIN" --config "$WORK/down.yaml" ingest
+assert_eq "activations_20261209.csv" "$(cd "$SPOOL/inbox" && ls | grep activations)" "nothing moved when the database is down"
+echo "ingest: all checks passed"
