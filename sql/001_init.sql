@@ -40,8 +40,12 @@ create index load_file_sha256_idx on ottrecon.load_file (sha256);
 comment on table ottrecon.load_file is 'every file ottrecon loaded or refused (SPEC §4)';
 
 -- Every partner activation row ever loaded (SPEC §3.1): the history, one row per file line.
+-- Bulk tables (partner_row, partner_subscription, bss_subscriber, bss_addon, bss_churn_event)
+-- carry file_id / snapshot_id without a foreign key: a per-row foreign-key check would dominate
+-- a 10-million-row load, and only the loader writes them, in the transaction that writes the
+-- load_file / bss_snapshot row they point to.
 create table ottrecon.partner_row (
-	file_id                     bigint not null references ottrecon.load_file,
+	file_id                     bigint not null,
 	line                        bigint not null,      -- physical line where the record starts
 	country_code                text not null,
 	site_code                   text not null,
@@ -56,6 +60,7 @@ create table ottrecon.partner_row (
 	date_unsubscribed           timestamptz,
 	unsubscription_source       text,                 -- upper case; unknown values are kept
 	flags                       text[] not null default '{}', -- e.g. dates out of order
+	is_current                  boolean not null default true, -- the code's latest row
 	primary key (file_id, line),
 	check (msisdn is not null or alias is not null)
 );
@@ -64,29 +69,16 @@ create table ottrecon.partner_row (
 comment on table ottrecon.partner_row is 'every docomo_activations row loaded, by file and line';
 
 -- The current state of each partner subscription: the latest row loaded for its code.
-create table ottrecon.partner_subscription (
-	subscription_code           text primary key,
-	country_code                text not null,
-	site_code                   text not null,
-	product_name                text not null,
-	msisdn                      text,
-	alias                       text,
-	telco_code                  text not null,
-	date_created                timestamptz not null,
-	date_active                 timestamptz,
-	date_pending_unsubscription timestamptz,
-	date_unsubscribed           timestamptz,
-	unsubscription_source       text,
-	flags                       text[] not null default '{}',
-	file_id                     bigint not null references ottrecon.load_file, -- the row it came from
-	line                        bigint not null,
-	first_seen_file_id          bigint references ottrecon.load_file,
-	updated_at                  timestamptz not null default now(),
-	check (msisdn is not null or alias is not null)
-);
-create index partner_subscription_alias_idx on ottrecon.partner_subscription (country_code, alias);
-create index partner_subscription_msisdn_idx on ottrecon.partner_subscription (country_code, msisdn);
-comment on table ottrecon.partner_subscription is 'current state per subscriptionCode (SPEC §3.1 delta/snapshot)';
+-- Current state per subscriptionCode (SPEC §3.1 delta/snapshot): the latest row of each code.
+-- One copy of every row (the history) and a flag, rather than a second table: a 10-million-row
+-- file is written once.
+create view ottrecon.partner_subscription as
+select subscription_code, country_code, site_code, product_name, msisdn, alias, telco_code,
+       date_created, date_active, date_pending_unsubscription, date_unsubscribed,
+       unsubscription_source, flags, file_id, line
+from ottrecon.partner_row
+where is_current;
+comment on view ottrecon.partner_subscription is 'current state per subscriptionCode (SPEC §3.1)';
 
 -- A BSS full snapshot: one per (layout, country, date); loading again replaces it (SPEC §3.1).
 -- Its rows go with it (on delete cascade); earlier dates are kept.
@@ -104,7 +96,7 @@ comment on table ottrecon.bss_snapshot is 'BSS snapshots; "as of D" uses the lat
 
 -- The subscriber base (SPEC §3.2).
 create table ottrecon.bss_subscriber (
-	snapshot_id   bigint not null references ottrecon.bss_snapshot on delete cascade,
+	snapshot_id   bigint not null,
 	line          bigint not null,
 	country_code  text not null,
 	service_type  text not null check (service_type in ('MOBILE', 'HOME')),
@@ -124,7 +116,7 @@ comment on table ottrecon.bss_subscriber is 'bss_subscribers rows, by snapshot a
 -- The add-on inventory (SPEC §3.3). No key of its own: several live rows for one
 -- (country, service_id, sku) are several add-ons (SPEC §8).
 create table ottrecon.bss_addon (
-	snapshot_id   bigint not null references ottrecon.bss_snapshot on delete cascade,
+	snapshot_id   bigint not null,
 	line          bigint not null,
 	country_code  text not null,
 	service_type  text not null check (service_type in ('MOBILE', 'HOME')),
@@ -147,7 +139,7 @@ comment on table ottrecon.bss_addon is 'bss_addons rows, by snapshot and file li
 -- Early-churn events (SPEC §3.4): they accumulate; one event is loaded once.
 create table ottrecon.bss_churn_event (
 	event_id      bigint generated always as identity primary key,
-	file_id       bigint not null references ottrecon.load_file,
+	file_id       bigint not null,
 	line          bigint not null,
 	country_code  text not null,
 	service_type  text not null check (service_type in ('MOBILE', 'HOME')),

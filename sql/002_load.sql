@@ -1,7 +1,8 @@
 -- 002_load.sql: how a loaded file becomes data (SPEC §3, §4). The loader COPYs each file's valid
--- rows, already normalised (UTC timestamps, E.164 MSISDNs, upper-case enums), into a temporary
--- stage table of text columns (stage_<layout>, dropped at commit), then calls one of these
--- functions in the same transaction: a file loads whole or not at all.
+-- rows, already normalised (UTC timestamps, E.164 MSISDNs, upper-case enums): partner rows
+-- straight into ottrecon.partner_row, BSS rows into a temporary stage table of text columns
+-- (stage_<layout>, dropped at commit). Then it calls one of these functions in the same
+-- transaction: a file loads whole or not at all.
 
 -- Status rank of a partner row judged on all its dates (SPEC §3.1 duplicate rule):
 -- PENDING_ACTIVATION 0 < ACTIVE 1 < PENDING_UNSUBSCRIPTION 2 < UNSUBSCRIBED 3.
@@ -25,94 +26,61 @@ returns text language sql immutable as $$
 $$;
 
 -- A subscriptionCode twice in one file: the most advanced status wins, on a tie the later line.
--- Deletes the losers from the stage and returns their lines, for the reject file.
-create function ottrecon.stage_activations_dedupe()
+-- The loader COPYs activation rows straight into ottrecon.partner_row (no stage: it is the one
+-- big write); this deletes the losers of file p_file_id and returns their lines, for the rejects.
+create function ottrecon.dedupe_activations(p_file_id bigint)
 returns table (line bigint) language plpgsql as $$
 begin
 	return query
 	with dup_codes as (
-		select s.subscription_code from stage_docomo_activations s
-		group by s.subscription_code having count(*) > 1
+		select r.subscription_code from ottrecon.partner_row r
+		where r.file_id = p_file_id
+		group by r.subscription_code having count(*) > 1
 	), ranked as (
-		select s.line, row_number() over (
-			partition by s.subscription_code
-			order by ottrecon.status_rank(s.date_active, s.date_pending_unsubscription,
-			                              s.date_unsubscribed) desc, s.line desc) as rn
-		from stage_docomo_activations s join dup_codes using (subscription_code)
+		select r.line, row_number() over (
+			partition by r.subscription_code
+			order by ottrecon.status_rank(r.date_active, r.date_pending_unsubscription,
+			                              r.date_unsubscribed) desc, r.line desc) as rn
+		from ottrecon.partner_row r join dup_codes using (subscription_code)
+		where r.file_id = p_file_id
 	), losers as (
-		delete from stage_docomo_activations s using ranked r
-		where s.line = r.line and r.rn > 1
-		returning s.line
+		delete from ottrecon.partner_row r using ranked k
+		where r.file_id = p_file_id and r.line = k.line and k.rn > 1
+		returning r.line
 	)
 	select l.line from losers l order by l.line;
 end $$;
 
--- Loads the stage into history and current state. mode 'DELTA': a later row for a code updates
--- it. mode 'SNAPSHOT': the file is the whole list of its countries, codes of those countries
--- absent from it leave the current state (their history stays).
+-- Applies file p_file_id's rows (already in ottrecon.partner_row, one per code, is_current) to
+-- the current state. mode 'DELTA': a later row for a code supersedes the earlier one. mode
+-- 'SNAPSHOT': the file is the whole list of its countries; codes of those countries absent from
+-- it stop being current (their history stays). Set-wise: hash joins, no index on the code.
 create function ottrecon.merge_activations(p_file_id bigint, p_mode text,
-	out inserted bigint, out updated bigint, out went_backwards bigint,
-	out dates_out_of_order bigint, out removed bigint)
+	out superseded bigint, out went_backwards bigint, out removed bigint)
 language plpgsql as $$
 begin
-	insert into ottrecon.partner_row (file_id, line, country_code, site_code, product_name,
-		subscription_code, msisdn, alias, telco_code, date_created, date_active,
-		date_pending_unsubscription, date_unsubscribed, unsubscription_source, flags)
-	select p_file_id, s.line, s.country_code, s.site_code, s.product_name, s.subscription_code,
-	       s.msisdn, s.alias, s.telco_code, s.date_created::timestamptz,
-	       s.date_active::timestamptz, s.date_pending_unsubscription::timestamptz,
-	       s.date_unsubscribed::timestamptz, s.unsubscription_source,
-	       case when s.date_active::timestamptz < s.date_created::timestamptz
-	              or s.date_pending_unsubscription::timestamptz < s.date_active::timestamptz
-	              or s.date_unsubscribed::timestamptz < s.date_active::timestamptz
-	              or s.date_unsubscribed::timestamptz < s.date_created::timestamptz
-	            then array['DATES_OUT_OF_ORDER'] else '{}'::text[] end
-	from stage_docomo_activations s;
-	get diagnostics inserted = row_count;
-
-	select count(*) into dates_out_of_order from ottrecon.partner_row r
-	where r.file_id = p_file_id and 'DATES_OUT_OF_ORDER' = any (r.flags);
-
 	-- A status that goes backwards across files (UNSUBSCRIBED, then ACTIVE again) is applied as
 	-- the partner says, and flagged so that it is seen.
-	with incoming as (
-		select r.* from ottrecon.partner_row r where r.file_id = p_file_id
-	), up as (
-		insert into ottrecon.partner_subscription as p (subscription_code, country_code,
-			site_code, product_name, msisdn, alias, telco_code, date_created, date_active,
-			date_pending_unsubscription, date_unsubscribed, unsubscription_source, flags,
-			file_id, line, first_seen_file_id, updated_at)
-		select i.subscription_code, i.country_code, i.site_code, i.product_name, i.msisdn,
-		       i.alias, i.telco_code, i.date_created, i.date_active,
-		       i.date_pending_unsubscription, i.date_unsubscribed, i.unsubscription_source,
-		       i.flags, i.file_id, i.line, i.file_id, now()
-		from incoming i
-		on conflict (subscription_code) do update set
-			country_code = excluded.country_code, site_code = excluded.site_code,
-			product_name = excluded.product_name, msisdn = excluded.msisdn,
-			alias = excluded.alias, telco_code = excluded.telco_code,
-			date_created = excluded.date_created, date_active = excluded.date_active,
-			date_pending_unsubscription = excluded.date_pending_unsubscription,
-			date_unsubscribed = excluded.date_unsubscribed,
-			unsubscription_source = excluded.unsubscription_source,
-			flags = excluded.flags || case
-				when ottrecon.status_rank(excluded.date_active,
-				         excluded.date_pending_unsubscription, excluded.date_unsubscribed)
-				   < ottrecon.status_rank(p.date_active, p.date_pending_unsubscription,
-				         p.date_unsubscribed)
-				then array['STATUS_BACKWARDS'] else '{}'::text[] end,
-			file_id = excluded.file_id, line = excluded.line, updated_at = now()
-		returning (xmax = 0) as is_insert, 'STATUS_BACKWARDS' = any (p.flags) as backwards
-	)
-	select count(*) filter (where not is_insert), count(*) filter (where backwards)
-	into updated, went_backwards from up;
+	update ottrecon.partner_row n set flags = n.flags || array['STATUS_BACKWARDS']
+	from ottrecon.partner_row o
+	where n.file_id = p_file_id and o.subscription_code = n.subscription_code
+	  and o.is_current and o.file_id <> p_file_id
+	  and ottrecon.status_rank(n.date_active, n.date_pending_unsubscription, n.date_unsubscribed)
+	    < ottrecon.status_rank(o.date_active, o.date_pending_unsubscription, o.date_unsubscribed);
+	get diagnostics went_backwards = row_count;
+
+	update ottrecon.partner_row o set is_current = false
+	from ottrecon.partner_row n
+	where n.file_id = p_file_id and o.subscription_code = n.subscription_code
+	  and o.is_current and o.file_id <> p_file_id;
+	get diagnostics superseded = row_count;
 
 	removed := 0;
 	if p_mode = 'SNAPSHOT' then
-		delete from ottrecon.partner_subscription p
-		where p.country_code in (select distinct s.country_code from stage_docomo_activations s)
-		  and not exists (select 1 from stage_docomo_activations s
-		                  where s.subscription_code = p.subscription_code);
+		update ottrecon.partner_row o set is_current = false
+		where o.is_current and o.file_id <> p_file_id
+		  and o.country_code in (select distinct r.country_code from ottrecon.partner_row r
+		                         where r.file_id = p_file_id);
 		get diagnostics removed = row_count;
 	end if;
 end $$;
@@ -130,9 +98,15 @@ declare
 begin
 	for c in execute format('select distinct country_code from %I order by 1', 'stage_' || p_layout)
 	loop
+		snap := null;
+		old_rows := null;
 		delete from ottrecon.bss_snapshot b
 		where b.layout = p_layout and b.country_code = c and b.as_of = p_as_of
-		returning b.rows into old_rows;
+		returning b.snapshot_id, b.rows into snap, old_rows;
+		if snap is not null then
+			delete from ottrecon.bss_subscriber x where x.snapshot_id = snap;
+			delete from ottrecon.bss_addon x where x.snapshot_id = snap;
+		end if;
 		insert into ottrecon.bss_snapshot (layout, country_code, as_of, file_id)
 		values (p_layout, c, p_as_of, p_file_id) returning snapshot_id into snap;
 		if p_layout = 'bss_subscribers' then

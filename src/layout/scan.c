@@ -74,13 +74,15 @@ static int fill(struct csv_scanner *s, struct err *e)
 	}
 }
 
-/* Appends a byte to the current record unless it is already over max_record. */
-static inline void rec_add(struct csv_scanner *s, struct scan_record *r, char c)
+/* Appends a run of bytes to the current record, up to max_record. */
+static void rec_append(struct csv_scanner *s, struct scan_record *r, const char *p, size_t n)
 {
-	if (s->rec.len < s->max_record)
-		strbuf_addc(&s->rec, c);
-	else
+	if (s->rec.len + n > s->max_record) {
 		r->too_long = true;
+		n = s->rec.len < s->max_record ? s->max_record - s->rec.len : 0;
+	}
+	if (n)
+		strbuf_add(&s->rec, p, n);
 }
 
 static void finish(struct csv_scanner *s, struct scan_record *r)
@@ -138,53 +140,60 @@ int scanner_next(struct csv_scanner *s, struct scan_record *r, struct err *e)
 				continue;
 			}
 		}
-		char c = s->buf[s->buf_pos++];
+		/* Runs of bytes are appended at once; the state machine only looks at each byte. */
+		const char *b = s->buf;
+		size_t i = s->buf_pos, stop = s->buf_len, from = i;
+		bool done = false;
 		any = true;
-
-		if (c == '\n') {
-			s->next_line++;
-			if (st != ST_QUOTED) {
-				finish(s, r);
-				return 1;
+		for (; i < stop; i++) {
+			char c = b[i];
+			if (c == '\n') {
+				s->next_line++;
+				if (st != ST_QUOTED) {
+					done = true;
+					break;
+				}
+				continue;
 			}
-			rec_add(s, r, c);
-			continue;
+			if (pending_cr)
+				r->bare_cr = true; /* a CR outside quotes followed by something other than LF */
+			pending_cr = false;
+			switch (st) {
+			case ST_FIELD_START:
+				if (c == s->quote)
+					st = ST_QUOTED;
+				else if (c == '\r')
+					pending_cr = true;
+				else if (c != ' ' && c != '\t' && c != s->delim)
+					st = ST_UNQUOTED;
+				break;
+			case ST_UNQUOTED:
+				if (c == s->delim)
+					st = ST_FIELD_START;
+				else if (c == '\r')
+					pending_cr = true;
+				break;
+			case ST_QUOTED:
+				if (c == s->quote)
+					st = ST_QUOTE_IN_QUOTED;
+				break;
+			case ST_QUOTE_IN_QUOTED:
+				if (c == s->quote)
+					st = ST_QUOTED; /* "" is an escaped quote */
+				else if (c == s->delim)
+					st = ST_FIELD_START;
+				else {
+					pending_cr = c == '\r';
+					st = ST_UNQUOTED; /* text after a closing quote: libcsv rejects it */
+				}
+				break;
+			}
 		}
-		if (pending_cr)
-			r->bare_cr = true; /* a CR outside quotes followed by something other than LF */
-		pending_cr = false;
-		rec_add(s, r, c);
-
-		switch (st) {
-		case ST_FIELD_START:
-			if (c == s->quote)
-				st = ST_QUOTED;
-			else if (c == '\r')
-				pending_cr = true;
-			else if (c != ' ' && c != '\t' && c != s->delim)
-				st = ST_UNQUOTED;
-			break;
-		case ST_UNQUOTED:
-			if (c == s->delim)
-				st = ST_FIELD_START;
-			else if (c == '\r')
-				pending_cr = true;
-			break;
-		case ST_QUOTED:
-			if (c == s->quote)
-				st = ST_QUOTE_IN_QUOTED;
-			break;
-		case ST_QUOTE_IN_QUOTED:
-			if (c == s->quote)
-				st = ST_QUOTED; /* "" is an escaped quote */
-			else if (c == s->delim)
-				st = ST_FIELD_START;
-			else if (c == '\r') {
-				pending_cr = true;
-				st = ST_UNQUOTED;
-			} else
-				st = ST_UNQUOTED; /* text after a closing quote: libcsv rejects it */
-			break;
+		rec_append(s, r, b + from, i - from);
+		s->buf_pos = done ? i + 1 : i;
+		if (done) {
+			finish(s, r);
+			return 1;
 		}
 	}
 }

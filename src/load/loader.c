@@ -70,31 +70,63 @@ static void add_ident(PGconn *conn, struct strbuf *sb, const char *name)
 	strbuf_release(&snake);
 }
 
-/* create temp table stage_<layout> (line bigint, <fields> text) on commit drop; and its COPY. */
-static int create_stage(PGconn *conn, const struct layout *l, struct strbuf *copy_sql,
+/* Prepares the COPY of the file's rows: activation rows go straight into ottrecon.partner_row
+ * (file_id, line, fields, flags); the other layouts into `create temp table stage_<layout> (line
+ * bigint, <fields> text) on commit drop`, which the merge functions of sql/002_load.sql read. */
+static int prepare_copy(PGconn *conn, const struct layout *l, struct strbuf *copy_sql,
 			struct err *e)
 {
-	struct strbuf sql = STRBUF_INIT;
 	struct strbuf cols = STRBUF_INIT;
-	strbuf_adds(&cols, "line");
-	strbuf_addf(&sql, "create temp table stage_%s (line bigint", l->name);
 	for (size_t f = 0; f < l->n_fields; f++) {
-		strbuf_adds(&sql, ", ");
-		add_ident(conn, &sql, l->fields[f].name);
-		strbuf_adds(&sql, " text");
 		strbuf_adds(&cols, ", ");
 		add_ident(conn, &cols, l->fields[f].name);
 	}
-	strbuf_adds(&sql, ") on commit drop");
-	int rc = db_exec(conn, "cannot create the stage table", sql.buf, 0, NULL, NULL, e);
-	strbuf_addf(copy_sql, "copy stage_%s (%s) from stdin", l->name, cols.buf);
-	strbuf_release(&sql);
+	int rc = 0;
+	if (target_of(l) == T_ACTIVATIONS) {
+		strbuf_addf(copy_sql, "copy ottrecon.partner_row (file_id, line%s, flags) from stdin",
+			    cols.buf);
+	} else {
+		struct strbuf sql = STRBUF_INIT;
+		strbuf_addf(&sql, "create temp table stage_%s (line bigint", l->name);
+		for (size_t f = 0; f < l->n_fields; f++) {
+			strbuf_adds(&sql, ", ");
+			add_ident(conn, &sql, l->fields[f].name);
+			strbuf_adds(&sql, " text");
+		}
+		strbuf_adds(&sql, ") on commit drop");
+		rc = db_exec(conn, "cannot create the stage table", sql.buf, 0, NULL, NULL, e);
+		strbuf_release(&sql);
+		strbuf_addf(copy_sql, "copy stage_%s (line%s) from stdin", l->name, cols.buf);
+	}
 	strbuf_release(&cols);
 	return rc;
 }
 
+/* Field indexes of the partner dates, to flag rows whose dates are out of order. */
+struct partner_dates {
+	int created, active, pending, unsubscribed;
+};
+
+/* 1 when a row's dates are out of order (SPEC §3.1): active before created, pending or
+ * unsubscribed before active, unsubscribed before created. Values are normalised UTC timestamps. */
+static int dates_out_of_order(const struct partner_dates *pd, const char *const *v)
+{
+	int64_t t[4];
+	int idx[4] = { pd->created, pd->active, pd->pending, pd->unsubscribed };
+	bool have[4];
+	for (int i = 0; i < 4; i++) {
+		const char *s = idx[i] >= 0 ? v[idx[i]] : NULL;
+		have[i] = s && time_parse_iso8601(s, strlen(s), &t[i]) == NULL;
+	}
+	return (have[1] && have[0] && t[1] < t[0]) || (have[2] && have[1] && t[2] < t[1]) ||
+	       (have[3] && have[1] && t[3] < t[1]) || (have[3] && have[0] && t[3] < t[0]);
+}
+
 struct load_ctx {
 	const char *name;         /* file name for messages */
+	const char *file_id;      /* for activation rows, COPYed into partner_row; else NULL */
+	struct partner_dates pd;
+	long out_of_order;        /* rows flagged DATES_OUT_OF_ORDER (duplicates included) */
 	const char *reject_path;
 	struct copy_stream copy;
 	struct atomic_file rejects;
@@ -105,9 +137,16 @@ struct load_ctx {
 static int on_row(void *vctx, const struct reader_row *row)
 {
 	struct load_ctx *c = vctx;
+	if (c->file_id)
+		copy_field(&c->copy, c->file_id);
 	copy_field_long(&c->copy, row->line);
 	for (size_t i = 0; i < row->n_values; i++)
 		copy_field(&c->copy, row->values[i]);
+	if (c->file_id) {
+		int ooo = dates_out_of_order(&c->pd, row->values);
+		c->out_of_order += ooo;
+		copy_field(&c->copy, ooo ? "{DATES_OUT_OF_ORDER}" : "{}");
+	}
 	return copy_end_row(&c->copy, c->e);
 }
 
@@ -199,14 +238,20 @@ static void record_refusal(PGconn *conn, const char *name, const char *path, lon
 
 /* Warns about rows of countries (and telco codes) that are not configured (SPEC §3.1, §8). */
 static int warn_unconfigured(PGconn *conn, const struct config *cfg, const struct layout *l,
-			     const char *name, struct err *e)
+			     const char *name, const char *file_id, struct err *e)
 {
 	bool partner = target_of(l) == T_ACTIVATIONS;
 	struct strbuf sql = STRBUF_INIT;
-	strbuf_addf(&sql, "select country_code, %s, count(*) from stage_%s group by 1, 2 order by 1, 2",
-		    partner ? "telco_code" : "null::text", l->name);
+	if (partner)
+		strbuf_adds(&sql, "select country_code, telco_code, count(*) from ottrecon.partner_row"
+				  " where file_id = $1 group by 1, 2 order by 1, 2");
+	else
+		strbuf_addf(&sql, "select country_code, null::text, count(*) from stage_%s"
+				  " group by 1, 2 order by 1, 2", l->name);
 	PGresult *res = NULL;
-	int rc = db_exec(conn, "cannot count rows by country", sql.buf, 0, NULL, &res, e);
+	const char *params[] = { file_id };
+	int rc = db_exec(conn, "cannot count rows by country", sql.buf, partner ? 1 : 0, params,
+			 &res, e);
 	strbuf_release(&sql);
 	if (rc)
 		return rc;
@@ -228,7 +273,7 @@ static int warn_unconfigured(PGconn *conn, const struct config *cfg, const struc
 /* Runs the merge function of the file's layout; checks that every staged row arrived. */
 static int merge(PGconn *conn, const struct config *cfg, enum target t, const char *file_id,
 		 const char *layout, const char *as_of, const char *name, long loaded,
-		 struct err *e)
+		 long out_of_order, struct err *e)
 {
 	PGresult *res = NULL;
 	int rc;
@@ -239,28 +284,26 @@ static int merge(PGconn *conn, const struct config *cfg, enum target t, const ch
 		const char *mode = p && p->activations_mode == MODE_SNAPSHOT ? "SNAPSHOT" : "DELTA";
 		const char *params[] = { file_id, mode };
 		rc = db_exec(conn, "cannot merge the activations",
-			     "select inserted, updated, went_backwards, dates_out_of_order, removed"
+			     "select superseded, went_backwards, removed"
 			     " from ottrecon.merge_activations($1, $2)", 2, params, &res, e);
 		if (rc)
 			return rc;
-		into = atoll(PQgetvalue(res, 0, 0));
-		long long updated = atoll(PQgetvalue(res, 0, 1));
-		long long back = atoll(PQgetvalue(res, 0, 2));
-		long long order = atoll(PQgetvalue(res, 0, 3));
-		long long removed = atoll(PQgetvalue(res, 0, 4));
-		log_info("%s: %lld subscriptions new, %lld updated (%s mode)%s", name,
-			 into - updated, updated, mode,
-			 removed ? "" : "");
+		long long updated = atoll(PQgetvalue(res, 0, 0));
+		long long back = atoll(PQgetvalue(res, 0, 1));
+		long long removed = atoll(PQgetvalue(res, 0, 2));
+		into = loaded;
+		log_info("%s: %lld subscriptions new, %lld updated (%s mode)", name, into - updated,
+			 updated, mode);
 		if (removed)
 			log_info("%s: %lld subscriptions absent from this snapshot left the current state",
 				 name, removed);
 		if (back)
 			log_warn("%s: %lld subscriptions went back in status (e.g. UNSUBSCRIBED, then"
 				 " ACTIVE again): applied and flagged STATUS_BACKWARDS", name, back);
-		if (order)
-			log_warn("%s: %lld rows have dates out of order (active before created, or"
+		if (out_of_order)
+			log_warn("%s: %ld rows have dates out of order (active before created, or"
 				 " unsubscribed before active): loaded and flagged DATES_OUT_OF_ORDER",
-				 name, order);
+				 name, out_of_order);
 	} else if (t == T_CHURN) {
 		const char *params[] = { file_id };
 		rc = db_exec(conn, "cannot merge the churn events",
@@ -413,8 +456,15 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 	PQclear(r);
 
 	struct load_ctx c = { .name = name, .reject_path = res->reject_path, .e = e };
+	if (t == T_ACTIVATIONS) {
+		c.file_id = file_id;
+		c.pd = (struct partner_dates){ layout_field_index(l, "dateCreated"),
+					       layout_field_index(l, "dateActive"),
+					       layout_field_index(l, "datePendingUnsubscription"),
+					       layout_field_index(l, "dateUnsubscribed") };
+	}
 	struct strbuf copy_sql = STRBUF_INIT;
-	if ((rc = create_stage(conn, l, &copy_sql, e)) == 0)
+	if ((rc = prepare_copy(conn, l, &copy_sql, e)) == 0)
 		rc = copy_begin(&c.copy, conn, copy_sql.buf, e);
 	strbuf_release(&copy_sql);
 	if (rc) {
@@ -468,8 +518,9 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 	/* Duplicates of the primary key in the file (SPEC §3.1): rejected, not counted in the ratio. */
 	if (rc == 0 && t == T_ACTIVATIONS) {
 		PGresult *d = NULL;
+		const char *params[] = { file_id };
 		rc = db_exec(conn, "cannot find duplicate subscription codes",
-			     "select line from ottrecon.stage_activations_dedupe()", 0, NULL, &d, e);
+			     "select line from ottrecon.dedupe_activations($1)", 1, params, &d, e);
 		if (rc == 0 && PQntuples(d) > 0) {
 			size_t n = (size_t)PQntuples(d);
 			long *lines = xmalloc(n * sizeof(long));
@@ -486,9 +537,9 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 		PQclear(d);
 	}
 	if (rc == 0)
-		rc = warn_unconfigured(conn, cfg, l, name, e);
+		rc = warn_unconfigured(conn, cfg, l, name, file_id, e);
 	if (rc == 0)
-		rc = merge(conn, cfg, t, file_id, l->name, as_of, name, res->loaded, e);
+		rc = merge(conn, cfg, t, file_id, l->name, as_of, name, res->loaded, c.out_of_order, e);
 	if (rc == 0) {
 		char rd[24], ld[24], rj[24], du[24];
 		snprintf(rd, sizeof(rd), "%ld", res->read);
