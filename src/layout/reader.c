@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "core/err.h"
 #include "core/log.h"
+#include "core/progress.h"
 #include "core/strbuf.h"
 #include "layout/scan.h"
 #include "layout/value.h"
@@ -296,12 +298,15 @@ static void reader_free(struct reader *r)
 	free(r->enum_first);
 }
 
-static int read_all(struct reader *r, struct csv_scanner *sc, struct err *e)
+static int read_all(struct reader *r, struct csv_scanner *sc, unsigned long long size,
+		    struct err *e)
 {
 	const struct layout *l = r->l;
 	struct scan_record rec;
 	bool have_header = !l->header;
 	int rc;
+	struct progress pg;
+	progress_start(&pg, r->name, size);
 
 	if (!l->header)
 		positional_header(r);
@@ -318,11 +323,15 @@ static int read_all(struct reader *r, struct csv_scanner *sc, struct err *e)
 		}
 		r->st->read++;
 		if ((rc = read_row(r, &rec)) != 0) {
+			progress_end(&pg);
 			if (!e->code)
 				err_set(e, rc, "%s:%ld: reading stopped", r->name, rec.line);
 			return rc;
 		}
+		if ((r->st->read & 0x3fff) == 0)
+			progress_update(&pg, (unsigned long long)r->st->read, sc->bytes_read);
 	}
+	progress_end(&pg);
 	r->st->bytes = sc->bytes_read;
 	if (rc != 0)
 		return rc;
@@ -336,9 +345,9 @@ static int read_all(struct reader *r, struct csv_scanner *sc, struct err *e)
 	return 0;
 }
 
-static int reader_run(const struct layout *l, struct csv_scanner *sc, const char *name,
-		      const struct reader_callbacks *cb, void *ctx, struct reader_stats *st,
-		      struct err *e)
+static int reader_run(const struct layout *l, struct csv_scanner *sc, unsigned long long size,
+		      const char *name, const struct reader_callbacks *cb, void *ctx,
+		      struct reader_stats *st, struct err *e)
 {
 	struct reader r = { .l = l, .name = name, .cb = cb, .ctx = ctx, .st = st };
 	memset(st, 0, sizeof(*st));
@@ -354,7 +363,7 @@ static int reader_run(const struct layout *l, struct csv_scanner *sc, const char
 	r.enum_first_line = xcalloc(l->n_fields, sizeof(long));
 	r.enum_first = xcalloc(l->n_fields, sizeof(char *));
 
-	int rc = read_all(&r, sc, e);
+	int rc = read_all(&r, sc, size, e);
 	reader_free(&r);
 	return rc;
 }
@@ -364,8 +373,10 @@ int reader_read_fd(const struct layout *l, int fd, const char *name,
 		   struct err *e)
 {
 	struct csv_scanner sc;
+	struct stat fst;
+	unsigned long long size = fstat(fd, &fst) == 0 ? (unsigned long long)fst.st_size : 0;
 	scanner_init(&sc, fd, name, l->delimiter, l->quote, READER_MAX_RECORD);
-	int rc = reader_run(l, &sc, name, cb, ctx, st, e);
+	int rc = reader_run(l, &sc, size, name, cb, ctx, st, e);
 	scanner_free(&sc);
 	return rc;
 }
@@ -376,7 +387,7 @@ int reader_read_mem(const struct layout *l, const char *buf, size_t len, const c
 {
 	struct csv_scanner sc;
 	scanner_init_mem(&sc, buf, len, name, l->delimiter, l->quote, READER_MAX_RECORD);
-	int rc = reader_run(l, &sc, name, cb, ctx, st, e);
+	int rc = reader_run(l, &sc, 0, name, cb, ctx, st, e);
 	scanner_free(&sc);
 	return rc;
 }
