@@ -61,11 +61,13 @@ create table ottrecon.partner_row (
 	unsubscription_source       text,                 -- upper case; unknown values are kept
 	flags                       text[] not null default '{}', -- e.g. dates out of order
 	is_current                  boolean not null default true, -- the code's latest row
-	primary key (file_id, line),
 	check (msisdn is not null or alias is not null)
 );
--- No index on subscription_code here: history is written in bulk and read by file; current
--- state per code is ottrecon.partner_subscription.
+-- (file_id, line) is unique by construction (the loader writes each line of a file once, in one
+-- transaction), so no b-tree keeps it: rows are read by file, and file_id only grows with the
+-- insertion order, which a BRIN index serves at almost no cost during a bulk load. Nor is there
+-- an index on subscription_code: the current state is found with hash joins.
+create index partner_row_file_id_brin on ottrecon.partner_row using brin (file_id);
 comment on table ottrecon.partner_row is 'every docomo_activations row loaded, by file and line';
 
 -- The current state of each partner subscription: the latest row loaded for its code.
