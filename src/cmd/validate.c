@@ -14,7 +14,9 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/paths.h"
+#include "core/strbuf.h"
 #include "layout/csvout.h"
+#include "layout/dupkeys.h"
 #include "layout/layout.h"
 #include "layout/reader.h"
 
@@ -35,7 +37,49 @@ static const char usage[] =
 struct validate_ctx {
 	const char *file; /* as given on the command line */
 	int write_error;
+	/* repeated primary keys (SPEC §3.1): found in memory, reported after the first pass */
+	const struct layout *l;
+	struct dupkeys *dk;
+	struct strbuf key;
+	int f_active, f_pending, f_unsubscribed;
+	char reason[128];
+	const char *column;
 };
+
+/* Status rank of an activation row judged on all its dates (SPEC §3.1); 0 for other layouts. */
+static int row_rank(const struct validate_ctx *c, const char *const *v)
+{
+	if (c->f_unsubscribed >= 0 && v[c->f_unsubscribed])
+		return 3;
+	if (c->f_pending >= 0 && v[c->f_pending])
+		return 2;
+	if (c->f_active >= 0 && v[c->f_active])
+		return 1;
+	return 0;
+}
+
+static int on_row(void *vctx, const struct reader_row *row)
+{
+	struct validate_ctx *c = vctx;
+	if (!c->dk)
+		return 0;
+	strbuf_reset(&c->key);
+	for (size_t k = 0; k < c->l->n_primary_key; k++) {
+		const char *v = row->values[c->l->primary_key[k]];
+		strbuf_adds(&c->key, v ? v : "");
+		strbuf_addc(&c->key, '\x1f');
+	}
+	dupkeys_add(c->dk, c->key.buf, c->key.len, row->line, row_rank(c, row->values));
+	return 0;
+}
+
+static int on_duplicate(void *vctx, long line, const char *raw, size_t raw_len)
+{
+	struct validate_ctx *c = vctx;
+	if (csv_write_reject(stdout, c->file, line, c->column, c->reason, raw, raw_len) != 0)
+		return EXIT_IOERR;
+	return 0;
+}
 
 static int on_reject(void *vctx, const struct reader_reject *rej)
 {
@@ -51,8 +95,16 @@ static int on_reject(void *vctx, const struct reader_reject *rej)
 /* Validates one file; returns its exit code (0, 65, 66, or 74 when stdout fails). */
 static int validate_file(const struct layout *l, const char *file, double max_ratio)
 {
-	struct validate_ctx ctx = { .file = file };
-	struct reader_callbacks cb = { .row = NULL, .reject = on_reject };
+	struct validate_ctx ctx = { .file = file, .l = l };
+	struct reader_callbacks cb = { .row = on_row, .reject = on_reject };
+	if (l->n_primary_key > 0) {
+		ctx.dk = dupkeys_new();
+		ctx.f_active = layout_field_index(l, "dateActive");
+		ctx.f_pending = layout_field_index(l, "datePendingUnsubscription");
+		ctx.f_unsubscribed = layout_field_index(l, "dateUnsubscribed");
+		ctx.column = l->fields[l->primary_key[0]].name;
+		snprintf(ctx.reason, sizeof(ctx.reason), "duplicate %s", ctx.column);
+	}
 	struct reader_stats st;
 	struct err e = { 0 };
 
@@ -63,6 +115,18 @@ static int validate_file(const struct layout *l, const char *file, double max_ra
 	}
 	int rc = reader_read_fd(l, fd, file, &cb, &ctx, &st, &e);
 	close(fd);
+	long duplicates = 0;
+	if (rc == 0 && ctx.dk) {
+		size_t n;
+		const long *lines = dupkeys_losers(ctx.dk, &n);
+		if (n > 0)
+			rc = reader_rescan(l, file, file, lines, n, on_duplicate, &ctx, &e);
+		duplicates = (long)n;
+		st.rejected += duplicates;
+		st.loaded -= duplicates;
+	}
+	dupkeys_free(ctx.dk);
+	strbuf_release(&ctx.key);
 
 	/* The count line is plain text whatever --log-format says (SPEC §8). */
 	fprintf(stderr, "%s: read=%ld loaded=%ld rejected=%ld\n", file, st.read, st.loaded,
@@ -71,9 +135,9 @@ static int validate_file(const struct layout *l, const char *file, double max_ra
 		log_err(&e);
 		return rc;
 	}
-	if (reader_over_reject_ratio(st.read, st.rejected, 0, max_ratio)) {
+	if (reader_over_reject_ratio(st.read, st.rejected, duplicates, max_ratio)) {
 		log_error("%s: would be refused: %ld of %ld rows rejected, over max_reject_ratio %g",
-			  file, st.rejected, st.read, max_ratio);
+			  file, st.rejected - duplicates, st.read, max_ratio);
 		return EXIT_DATA;
 	}
 	return 0;

@@ -3,6 +3,9 @@
 #include "layout/reader.h"
 
 #include <csv.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -390,6 +393,38 @@ int reader_read_mem(const struct layout *l, const char *buf, size_t len, const c
 	int rc = reader_run(l, &sc, 0, name, cb, ctx, st, e);
 	scanner_free(&sc);
 	return rc;
+}
+
+int reader_rescan(const struct layout *l, const char *path, const char *name, const long *lines,
+		  size_t n, int (*cb)(void *ctx, long line, const char *raw, size_t raw_len),
+		  void *ctx, struct err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, EXIT_NOINPUT, "cannot open '%s': %s", path, strerror(errno));
+	struct csv_scanner sc;
+	struct scan_record rec;
+	scanner_init(&sc, fd, name, l->delimiter, l->quote, READER_MAX_RECORD);
+	size_t i = 0;
+	int rc = 0;
+	while (i < n && (rc = scanner_next(&sc, &rec, e)) == 1) {
+		rc = 0;
+		while (i < n && lines[i] < rec.line)
+			i++;
+		if (i < n && lines[i] == rec.line) {
+			if ((rc = cb(ctx, rec.line, rec.data, rec.len)) != 0)
+				break;
+			i++;
+		}
+	}
+	scanner_free(&sc);
+	close(fd);
+	if (rc != 0)
+		return rc;
+	if (i < n)
+		return err_set(e, EXIT_SOFTWARE, "%s: line %ld not found again (file changed?)", name,
+			       lines[i]);
+	return 0;
 }
 
 bool reader_over_reject_ratio(long read, long rejected, long duplicates, double max_ratio)

@@ -60,6 +60,13 @@ int reader_read_mem(const struct layout *l, const char *buf, size_t len, const c
 		    const struct reader_callbacks *cb, void *ctx, struct reader_stats *st,
 		    struct err *e);
 
+/* Reads path again and calls cb with the raw text of each record starting on one of lines (sorted
+ * ascending): for rows found bad only after the first pass (a repeated primary key), whose raw
+ * text was not kept. Returns 0, a code cb returned, or an error (a line not found is internal). */
+int reader_rescan(const struct layout *l, const char *path, const char *name, const long *lines,
+		  size_t n, int (*cb)(void *ctx, long line, const char *raw, size_t raw_len),
+		  void *ctx, struct err *e);
+
 /* The SPEC §4 rule: true when rejected rows exceed max_ratio of rows read (duplicates, which do
  * not count towards the ratio, are passed separately and subtracted). */
 bool reader_over_reject_ratio(long read, long rejected, long duplicates, double max_ratio);

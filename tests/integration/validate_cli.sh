@@ -55,6 +55,24 @@ bad.csv,8,dateCreated,not an ISO 8601 timestamp: '"'"'22/05/2018'"'"',"XX,amazon
 expect_stderr_line "bad.csv: read=6 loaded=2 rejected=4"
 grep -q "would be refused: 4 of 6 rows rejected" err.txt || fail "no refusal message"
 
+# 2b. A subscriptionCode twice: the most advanced status stays, the other is rejected as a
+# duplicate, which does not count towards max_reject_ratio (3 duplicates of 6 rows: still exit 0).
+{
+	echo 'countryCode,siteCode,productName,subscriptionCode,msisdn,alias,telcoCode,dateCreated,dateActive,datePendingUnsubscription,dateUnsubscribed,unsubscriptionSource'
+	echo 'XX,amazon,plan123,d1,+573001234567,,OPERATOR1,2026-01-01,2026-01-02,,2026-02-01,USER'
+	echo 'XX,amazon,plan123,d1,+573001234567,,OPERATOR1,2026-01-01,2026-01-02,,,'
+	echo 'XX,amazon,plan123,d2,+573001234568,,OPERATOR1,2026-01-01,,,,'
+	echo 'XX,amazon,plan123,d2,+573001234568,,OPERATOR1,2026-01-01,,,,'
+	echo 'XX,amazon,plan123,d3,+573001234569,,OPERATOR1,2026-01-01,,,,'
+	echo 'XX,amazon,plan123,d3,+573001234569,,OPERATOR1,2026-01-01,2026-01-03,,,'
+} > dup.csv
+expect_exit 0 -- "$bin" validate --layout docomo_activations dup.csv
+expect_stdout 'file,line,column,reason,raw
+dup.csv,3,subscriptionCode,duplicate subscriptionCode,"XX,amazon,plan123,d1,+573001234567,,OPERATOR1,2026-01-01,2026-01-02,,,"
+dup.csv,4,subscriptionCode,duplicate subscriptionCode,"XX,amazon,plan123,d2,+573001234568,,OPERATOR1,2026-01-01,,,,"
+dup.csv,6,subscriptionCode,duplicate subscriptionCode,"XX,amazon,plan123,d3,+573001234569,,OPERATOR1,2026-01-01,,,,"'
+expect_stderr_line "dup.csv: read=6 loaded=3 rejected=3"
+
 # 3. The same file passes with a ratio that allows it.
 expect_exit 0 -- "$bin" validate --layout docomo_activations --max-reject-ratio 0.7 bad.csv
 

@@ -1,10 +1,12 @@
 /* test_reader.c: the layout-driven CSV reader against SPEC §3's common input rules. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
 #include "core/strbuf.h"
+#include "layout/dupkeys.h"
 #include "layout/layout.h"
 #include "layout/reader.h"
 #include "layout/scan.h"
@@ -360,6 +362,53 @@ START_TEST(test_scanner_counts_physical_lines_inside_quotes)
 }
 END_TEST
 
+START_TEST(test_repeated_key_later_line_wins_a_tie)
+{
+	struct dupkeys *d = dupkeys_new();
+	dupkeys_add(d, "a", 1, 2, 1);
+	dupkeys_add(d, "b", 1, 3, 1);
+	dupkeys_add(d, "a", 1, 4, 1);
+	size_t n;
+	const long *l = dupkeys_losers(d, &n);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(l[0], 2);
+	dupkeys_free(d);
+}
+END_TEST
+
+START_TEST(test_repeated_key_most_advanced_status_wins)
+{
+	struct dupkeys *d = dupkeys_new();
+	dupkeys_add(d, "a", 1, 2, 3); /* unsubscribed */
+	dupkeys_add(d, "a", 1, 3, 1); /* active, later: loses */
+	dupkeys_add(d, "a", 1, 4, 2); /* pending, later: loses */
+	dupkeys_add(d, "c", 1, 5, 0);
+	size_t n;
+	const long *l = dupkeys_losers(d, &n);
+	ck_assert_int_eq(n, 2);
+	ck_assert_int_eq(l[0], 3);
+	ck_assert_int_eq(l[1], 4);
+	dupkeys_free(d);
+}
+END_TEST
+
+START_TEST(test_many_distinct_keys_have_no_losers)
+{
+	struct dupkeys *d = dupkeys_new();
+	char key[32];
+	for (long i = 0; i < 200000; i++) {
+		int len = snprintf(key, sizeof(key), "%024lx", i * 7919);
+		dupkeys_add(d, key, (size_t)len, i + 2, (int)(i % 4));
+	}
+	dupkeys_add(d, "000000000000000000000000", 24, 300000, 0); /* key of i = 0 again, rank 0 */
+	size_t n;
+	const long *l = dupkeys_losers(d, &n);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(l[0], 2); /* the first row (rank 0, earlier) loses the tie */
+	dupkeys_free(d);
+}
+END_TEST
+
 Suite *reader_suite(void)
 {
 	Suite *s = suite_create("reader");
@@ -393,6 +442,9 @@ Suite *reader_suite(void)
 	tcase_add_test(tc, test_record_too_long_is_rejected_with_cut_raw);
 	tcase_add_test(tc, test_reject_ratio_rule);
 	tcase_add_test(tc, test_scanner_counts_physical_lines_inside_quotes);
+	tcase_add_test(tc, test_repeated_key_later_line_wins_a_tie);
+	tcase_add_test(tc, test_repeated_key_most_advanced_status_wins);
+	tcase_add_test(tc, test_many_distinct_keys_have_no_losers);
 	suite_add_tcase(s, tc);
 	return s;
 }
