@@ -28,8 +28,12 @@ $$;
 -- A subscriptionCode twice in one file: the most advanced status wins, on a tie the later line.
 -- The loader COPYs activation rows straight into ottrecon.partner_row (no stage: it is the one
 -- big write); this deletes the losers of file p_file_id and returns their lines, for the rejects.
+-- The planner cannot know how many rows a file just COPYed has (statistics lag behind; after an
+-- ANALYZE of older data it guesses 1) and would pick nested loops that rerun a scan per row:
+-- these functions are meant for hash joins and say so.
 create function ottrecon.dedupe_activations(p_file_id bigint)
-returns table (line bigint) language plpgsql as $$
+returns table (line bigint) language plpgsql
+set enable_nestloop = off set work_mem = '256MB' as $$
 begin
 	return query
 	with dup_codes as (
@@ -57,14 +61,24 @@ end $$;
 -- it stop being current (their history stays). Set-wise: hash joins, no index on the code.
 create function ottrecon.merge_activations(p_file_id bigint, p_mode text,
 	out superseded bigint, out went_backwards bigint, out removed bigint)
-language plpgsql as $$
+language plpgsql set enable_nestloop = off set work_mem = '256MB' as $$
 begin
+	superseded := 0;
+	went_backwards := 0;
+	removed := 0;
+	-- Loads take turns (the loader's advisory lock) and file ids grow, so what this file may
+	-- supersede is in older files; on a first load there is nothing, and BRIN says so at once.
+	if not exists (select 1 from ottrecon.partner_row o
+	               where o.file_id < p_file_id and o.is_current) then
+		return;
+	end if;
+
 	-- A status that goes backwards across files (UNSUBSCRIBED, then ACTIVE again) is applied as
 	-- the partner says, and flagged so that it is seen.
 	update ottrecon.partner_row n set flags = n.flags || array['STATUS_BACKWARDS']
 	from ottrecon.partner_row o
 	where n.file_id = p_file_id and o.subscription_code = n.subscription_code
-	  and o.is_current and o.file_id <> p_file_id
+	  and o.is_current and o.file_id < p_file_id
 	  and ottrecon.status_rank(n.date_active, n.date_pending_unsubscription, n.date_unsubscribed)
 	    < ottrecon.status_rank(o.date_active, o.date_pending_unsubscription, o.date_unsubscribed);
 	get diagnostics went_backwards = row_count;
@@ -72,13 +86,12 @@ begin
 	update ottrecon.partner_row o set is_current = false
 	from ottrecon.partner_row n
 	where n.file_id = p_file_id and o.subscription_code = n.subscription_code
-	  and o.is_current and o.file_id <> p_file_id;
+	  and o.is_current and o.file_id < p_file_id;
 	get diagnostics superseded = row_count;
 
-	removed := 0;
 	if p_mode = 'SNAPSHOT' then
 		update ottrecon.partner_row o set is_current = false
-		where o.is_current and o.file_id <> p_file_id
+		where o.is_current and o.file_id < p_file_id
 		  and o.country_code in (select distinct r.country_code from ottrecon.partner_row r
 		                         where r.file_id = p_file_id);
 		get diagnostics removed = row_count;

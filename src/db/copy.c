@@ -62,6 +62,83 @@ void copy_field_len(struct copy_stream *cs, const char *v, size_t len)
 	cs->buf.buf[cs->buf.len] = '\0';
 }
 
+int copy_bin_begin(struct copy_stream *cs, PGconn *conn, const char *sql, struct err *e)
+{
+	int rc = copy_begin(cs, conn, sql, e);
+	if (rc)
+		return rc;
+	cs->binary = 1;
+	/* signature, flags (no OIDs), header extension length */
+	static const char header[] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+	strbuf_add(&cs->buf, header, 19);
+	return 0;
+}
+
+static void put_be16(struct copy_stream *cs, uint16_t v)
+{
+	unsigned char b[2] = { (unsigned char)(v >> 8), (unsigned char)v };
+	strbuf_add(&cs->buf, b, 2);
+}
+
+static void put_be32(struct copy_stream *cs, uint32_t v)
+{
+	unsigned char b[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16),
+			       (unsigned char)(v >> 8), (unsigned char)v };
+	strbuf_add(&cs->buf, b, 4);
+}
+
+static void put_be64(struct copy_stream *cs, uint64_t v)
+{
+	put_be32(cs, (uint32_t)(v >> 32));
+	put_be32(cs, (uint32_t)v);
+}
+
+void copy_bin_row(struct copy_stream *cs, int nfields)
+{
+	put_be16(cs, (uint16_t)nfields);
+}
+
+void copy_bin_null(struct copy_stream *cs)
+{
+	put_be32(cs, 0xFFFFFFFFu);
+}
+
+void copy_bin_int8(struct copy_stream *cs, int64_t v)
+{
+	put_be32(cs, 8);
+	put_be64(cs, (uint64_t)v);
+}
+
+void copy_bin_text(struct copy_stream *cs, const char *s, size_t len)
+{
+	put_be32(cs, (uint32_t)len);
+	strbuf_add(&cs->buf, s, len);
+}
+
+/* PostgreSQL's epoch is 2000-01-01 00:00:00 UTC: 946684800 s after the Unix epoch. */
+void copy_bin_timestamptz(struct copy_stream *cs, int64_t unix_us)
+{
+	copy_bin_int8(cs, unix_us - INT64_C(946684800000000));
+}
+
+void copy_bin_text_array(struct copy_stream *cs, const char *const *elems, int n)
+{
+	enum { TEXTOID = 25 };
+	uint32_t len = 12 + (n > 0 ? 8 : 0);
+	for (int i = 0; i < n; i++)
+		len += 4 + (uint32_t)strlen(elems[i]);
+	put_be32(cs, len);
+	put_be32(cs, n > 0 ? 1 : 0); /* dimensions */
+	put_be32(cs, 0);             /* no NULL elements */
+	put_be32(cs, TEXTOID);
+	if (n > 0) {
+		put_be32(cs, (uint32_t)n); /* size of the dimension */
+		put_be32(cs, 1);           /* lower bound */
+	}
+	for (int i = 0; i < n; i++)
+		copy_bin_text(cs, elems[i], strlen(elems[i]));
+}
+
 void copy_field(struct copy_stream *cs, const char *v)
 {
 	copy_field_len(cs, v, v ? strlen(v) : 0);
@@ -91,7 +168,8 @@ static int flush(struct copy_stream *cs, struct err *e)
 
 int copy_end_row(struct copy_stream *cs, struct err *e)
 {
-	strbuf_addc(&cs->buf, '\n');
+	if (!cs->binary)
+		strbuf_addc(&cs->buf, '\n');
 	cs->row_fields = 0;
 	cs->rows++;
 	if (cs->buf.len >= cs->flush_at)
@@ -101,6 +179,8 @@ int copy_end_row(struct copy_stream *cs, struct err *e)
 
 int copy_finish(struct copy_stream *cs, struct err *e)
 {
+	if (cs->binary)
+		put_be16(cs, 0xFFFFu); /* trailer */
 	int rc = flush(cs, e);
 	if (rc == 0 && PQputCopyEnd(cs->conn, NULL) != 1)
 		rc = err_set(e, conn_code(cs->conn), "COPY failed: %s", PQerrorMessage(cs->conn));

@@ -5,6 +5,7 @@
 
 #include <libpq-fe.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/strbuf.h"
 
@@ -16,6 +17,7 @@ struct copy_stream {
 	size_t flush_at;      /* bytes buffered before PQputCopyData */
 	unsigned long long rows;
 	size_t row_fields;    /* fields added to the current row */
+	int binary;           /* FORMAT binary: the trailer goes out at copy_finish */
 	int failed;
 };
 
@@ -29,6 +31,22 @@ void copy_field_long(struct copy_stream *cs, long long v);
 int copy_end_row(struct copy_stream *cs, struct err *e);
 /* Sends what is buffered and ends COPY; returns 0 or an error naming PostgreSQL's message. */
 int copy_finish(struct copy_stream *cs, struct err *e);
+/*
+ * Binary COPY (COPY ... FROM STDIN WITH (FORMAT binary)): the server does not parse text, which
+ * is most of its cost for timestamps. copy_bin_begin sends the header; each row starts with
+ * copy_bin_row(n fields), then one copy_bin_* call per field in the table's column order, then
+ * copy_end_row. The types must match the columns exactly.
+ */
+int copy_bin_begin(struct copy_stream *cs, PGconn *conn, const char *sql, struct err *e);
+void copy_bin_row(struct copy_stream *cs, int nfields);
+void copy_bin_null(struct copy_stream *cs);
+void copy_bin_int8(struct copy_stream *cs, int64_t v);
+void copy_bin_text(struct copy_stream *cs, const char *s, size_t len);
+/* timestamptz from microseconds since 1970-01-01 UTC */
+void copy_bin_timestamptz(struct copy_stream *cs, int64_t unix_us);
+/* a one-dimensional text[] of n elements (n may be 0) */
+void copy_bin_text_array(struct copy_stream *cs, const char *const *elems, int n);
+
 /* Aborts COPY (PQputCopyEnd with a reason) so the server discards it; frees the buffer. */
 void copy_abort(struct copy_stream *cs, const char *reason);
 

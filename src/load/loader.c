@@ -22,7 +22,6 @@
 #include "layout/csvout.h"
 #include "layout/layout.h"
 #include "layout/reader.h"
-#include "layout/scan.h"
 
 enum target { T_ACTIVATIONS, T_SUBSCRIBERS, T_ADDONS, T_CHURN, T_NONE };
 
@@ -83,8 +82,8 @@ static int prepare_copy(PGconn *conn, const struct layout *l, struct strbuf *cop
 	}
 	int rc = 0;
 	if (target_of(l) == T_ACTIVATIONS) {
-		strbuf_addf(copy_sql, "copy ottrecon.partner_row (file_id, line%s, flags) from stdin",
-			    cols.buf);
+		strbuf_addf(copy_sql, "copy ottrecon.partner_row (file_id, line%s, flags) from stdin"
+				      " with (format binary)", cols.buf);
 	} else {
 		struct strbuf sql = STRBUF_INIT;
 		strbuf_addf(&sql, "create temp table stage_%s (line bigint", l->name);
@@ -108,24 +107,83 @@ struct partner_dates {
 };
 
 /* 1 when a row's dates are out of order (SPEC §3.1): active before created, pending or
- * unsubscribed before active, unsubscribed before created. Values are normalised UTC timestamps. */
-static int dates_out_of_order(const struct partner_dates *pd, const char *const *v)
+ * unsubscribed before active, unsubscribed before created. t/have: the row's parsed timestamps
+ * by field index. */
+static int dates_out_of_order(const struct partner_dates *pd, const int64_t *t, const bool *have)
 {
-	int64_t t[4];
-	int idx[4] = { pd->created, pd->active, pd->pending, pd->unsubscribed };
-	bool have[4];
-	for (int i = 0; i < 4; i++) {
-		const char *s = idx[i] >= 0 ? v[idx[i]] : NULL;
-		have[i] = s && time_parse_iso8601(s, strlen(s), &t[i]) == NULL;
-	}
-	return (have[1] && have[0] && t[1] < t[0]) || (have[2] && have[1] && t[2] < t[1]) ||
-	       (have[3] && have[1] && t[3] < t[1]) || (have[3] && have[0] && t[3] < t[0]);
+	int c = pd->created, a = pd->active, p = pd->pending, u = pd->unsubscribed;
+#define BEFORE(x, y) ((x) >= 0 && (y) >= 0 && have[x] && have[y] && t[x] < t[y])
+	return BEFORE(a, c) || BEFORE(p, a) || BEFORE(u, a) || BEFORE(u, c);
+#undef BEFORE
 }
+
+/* Rows of countries (or, for partner rows, telco codes) that are not configured: loaded, counted
+ * while reading, and warned about once per file (SPEC §3.1, §8). */
+enum { MAX_FOREIGN = 16 };
+struct foreign {
+	const struct config *cfg;
+	int f_country, f_telco;   /* field indexes; f_telco -1 for BSS layouts */
+	size_t n;
+	char country[MAX_FOREIGN][8];
+	char telco[MAX_FOREIGN][72];
+	long rows[MAX_FOREIGN];
+	long other;               /* rows of pairs beyond MAX_FOREIGN */
+};
+
+/* Counts n rows of country cc and telco code tc (NULL for BSS rows) if they are not configured. */
+static void count_foreign_n(struct foreign *fo, const char *cc, const char *tc, long n)
+{
+	tc = tc ? tc : "";
+	const struct country_config *c = config_country(fo->cfg, cc);
+	if (c && (fo->f_telco < 0 || strcmp(c->telco_code, tc) == 0))
+		return;
+	for (size_t i = 0; i < fo->n; i++)
+		if (strcmp(fo->country[i], cc) == 0 && strcmp(fo->telco[i], tc) == 0) {
+			fo->rows[i] += n;
+			return;
+		}
+	if (fo->n == MAX_FOREIGN) {
+		fo->other += n;
+		return;
+	}
+	snprintf(fo->country[fo->n], sizeof(fo->country[0]), "%s", cc);
+	snprintf(fo->telco[fo->n], sizeof(fo->telco[0]), "%s", tc);
+	fo->rows[fo->n++] = n;
+}
+
+static void count_foreign(struct foreign *fo, const char *const *v)
+{
+	count_foreign_n(fo, v[fo->f_country], fo->f_telco >= 0 ? v[fo->f_telco] : NULL, 1);
+}
+
+static void warn_foreign(const struct foreign *fo, const char *name)
+{
+	for (size_t i = 0; i < fo->n; i++) {
+		const struct country_config *c = config_country(fo->cfg, fo->country[i]);
+		if (!c)
+			log_warn("%s: %ld rows of country %s, which is not configured: loaded, left out"
+				 " of reconciliation and reports", name, fo->rows[i], fo->country[i]);
+		else
+			log_warn("%s: %ld rows of country %s with telcoCode %s (configured: %s): loaded,"
+				 " left out of reconciliation and reports", name, fo->rows[i],
+				 fo->country[i], fo->telco[i], c->telco_code);
+	}
+	if (fo->other)
+		log_warn("%s: %ld more rows of other countries or telco codes not configured", name,
+			 fo->other);
+}
+
+enum { MAX_PARTNER_FIELDS = 64 };
 
 struct load_ctx {
 	const char *name;         /* file name for messages */
 	const char *file_id;      /* for activation rows, COPYed into partner_row; else NULL */
+	long long file_id_num;
+	const struct layout *layout;
+	int64_t ts[MAX_PARTNER_FIELDS]; /* a row's timestamps by field index (activations) */
+	bool have[MAX_PARTNER_FIELDS];
 	struct partner_dates pd;
+	struct foreign foreign;
 	long out_of_order;        /* rows flagged DATES_OUT_OF_ORDER (duplicates included) */
 	const char *reject_path;
 	struct copy_stream copy;
@@ -134,18 +192,42 @@ struct load_ctx {
 	struct err *e;
 };
 
+/* A partner row, in binary COPY into ottrecon.partner_row: file_id, line, the layout's fields
+ * (datetime as timestamptz, the rest text), flags. */
+static void copy_partner_row(struct load_ctx *c, const struct reader_row *row)
+{
+	const struct layout *l = c->layout;
+	copy_bin_row(&c->copy, (int)row->n_values + 3);
+	copy_bin_int8(&c->copy, c->file_id_num);
+	copy_bin_int8(&c->copy, row->line);
+	for (size_t i = 0; i < row->n_values; i++) {
+		const char *v = row->values[i];
+		c->have[i] = false;
+		if (!v)
+			copy_bin_null(&c->copy);
+		else if (l->fields[i].type == FT_DATETIME &&
+			 time_parse_iso8601(v, strlen(v), &c->ts[i]) == NULL) {
+			c->have[i] = true;
+			copy_bin_timestamptz(&c->copy, c->ts[i]);
+		} else
+			copy_bin_text(&c->copy, v, strlen(v));
+	}
+	static const char *const ooo_flags[] = { "DATES_OUT_OF_ORDER" };
+	int ooo = dates_out_of_order(&c->pd, c->ts, c->have);
+	c->out_of_order += ooo;
+	copy_bin_text_array(&c->copy, ooo_flags, ooo);
+}
+
 static int on_row(void *vctx, const struct reader_row *row)
 {
 	struct load_ctx *c = vctx;
-	if (c->file_id)
-		copy_field(&c->copy, c->file_id);
-	copy_field_long(&c->copy, row->line);
-	for (size_t i = 0; i < row->n_values; i++)
-		copy_field(&c->copy, row->values[i]);
+	count_foreign(&c->foreign, row->values);
 	if (c->file_id) {
-		int ooo = dates_out_of_order(&c->pd, row->values);
-		c->out_of_order += ooo;
-		copy_field(&c->copy, ooo ? "{DATES_OUT_OF_ORDER}" : "{}");
+		copy_partner_row(c, row);
+	} else {
+		copy_field_long(&c->copy, row->line);
+		for (size_t i = 0; i < row->n_values; i++)
+			copy_field(&c->copy, row->values[i]);
 	}
 	return copy_end_row(&c->copy, c->e);
 }
@@ -181,38 +263,10 @@ static int on_reject(void *vctx, const struct reader_reject *rej)
 	return write_reject(c, rej->line, rej->column, rej->reason, rej->raw, rej->raw_len);
 }
 
-/* Writes the duplicate rows (lines sorted ascending) to the rejects: one more pass over the file,
- * reading only what is needed, since the database does not keep raw text. */
-static int reject_duplicates(struct load_ctx *c, const struct layout *l, const char *path,
-			     const long *lines, size_t n)
+static int on_duplicate(void *vctx, long line, const char *raw, size_t raw_len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return err_set(c->e, EXIT_NOINPUT, "cannot open '%s': %s", path, strerror(errno));
-	struct csv_scanner sc;
-	struct scan_record rec;
-	scanner_init(&sc, fd, c->name, l->delimiter, l->quote, READER_MAX_RECORD);
-	size_t i = 0;
-	int rc;
-	while (i < n && (rc = scanner_next(&sc, &rec, c->e)) == 1) {
-		while (i < n && lines[i] < rec.line)
-			i++;
-		if (i < n && lines[i] == rec.line) {
-			if ((rc = write_reject(c, rec.line, "subscriptionCode",
-					       "duplicate subscriptionCode", rec.data, rec.len)) != 0)
-				break;
-			i++;
-		}
-		rc = 0;
-	}
-	scanner_free(&sc);
-	close(fd);
-	if (rc > 1)
-		return rc;
-	if (i < n)
-		return err_set(c->e, EXIT_SOFTWARE, "%s: duplicate on line %ld not found again",
-			       c->name, lines[i]);
-	return 0;
+	return write_reject(vctx, line, "subscriptionCode", "duplicate subscriptionCode", raw,
+			    raw_len);
 }
 
 /* Records a refused file in the manifest, in a transaction of its own. */
@@ -236,35 +290,26 @@ static void record_refusal(PGconn *conn, const char *name, const char *path, lon
 		log_err(&e2);
 }
 
-/* Warns about rows of countries (and telco codes) that are not configured (SPEC §3.1, §8). */
-static int warn_unconfigured(PGconn *conn, const struct config *cfg, const struct layout *l,
-			     const char *name, const char *file_id, struct err *e)
+/* Duplicates were counted while reading and removed since: count what was loaded again (rare). */
+static int recount_after_dedupe(PGconn *conn, struct load_ctx *c, const char *file_id,
+				struct err *e)
 {
-	bool partner = target_of(l) == T_ACTIVATIONS;
-	struct strbuf sql = STRBUF_INIT;
-	if (partner)
-		strbuf_adds(&sql, "select country_code, telco_code, count(*) from ottrecon.partner_row"
-				  " where file_id = $1 group by 1, 2 order by 1, 2");
-	else
-		strbuf_addf(&sql, "select country_code, null::text, count(*) from stage_%s"
-				  " group by 1, 2 order by 1, 2", l->name);
-	PGresult *res = NULL;
 	const char *params[] = { file_id };
-	int rc = db_exec(conn, "cannot count rows by country", sql.buf, partner ? 1 : 0, params,
-			 &res, e);
-	strbuf_release(&sql);
+	PGresult *res = NULL;
+	int rc = db_exec(conn, "cannot count the loaded rows",
+			 "select country_code, telco_code, count(*),"
+			 " count(*) filter (where 'DATES_OUT_OF_ORDER' = any (flags))"
+			 " from ottrecon.partner_row where file_id = $1 group by 1, 2", 1, params, &res, e);
 	if (rc)
 		return rc;
+	struct foreign *fo = &c->foreign;
+	fo->n = 0;
+	fo->other = 0;
+	c->out_of_order = 0;
 	for (int i = 0; i < PQntuples(res); i++) {
-		const char *cc = PQgetvalue(res, i, 0);
-		const struct country_config *c = config_country(cfg, cc);
-		if (!c)
-			log_warn("%s: %s rows of country %s, which is not configured: loaded, left out"
-				 " of reconciliation and reports", name, PQgetvalue(res, i, 2), cc);
-		else if (partner && strcmp(c->telco_code, PQgetvalue(res, i, 1)) != 0)
-			log_warn("%s: %s rows of country %s with telcoCode %s (configured: %s): loaded,"
-				 " left out of reconciliation and reports", name, PQgetvalue(res, i, 2),
-				 cc, PQgetvalue(res, i, 1), c->telco_code);
+		count_foreign_n(fo, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+				atol(PQgetvalue(res, i, 2)));
+		c->out_of_order += atol(PQgetvalue(res, i, 3));
 	}
 	PQclear(res);
 	return 0;
@@ -335,18 +380,33 @@ static int merge(PGconn *conn, const struct config *cfg, enum target t, const ch
 	return 0;
 }
 
-/* The manifest check, under a lock on the content and on the name: 1 when the same content was
- * loaded (nothing to do), 0 to go on, or an error code (EXIT_DATA: same name, other content). */
+/* The manifest check, under the load lock: 1 when the same content was loaded (nothing to do), 0
+ * to go on, or an error code (EXIT_DATA: same name, other content).
+ *
+ * Loads take turns (one transaction-scoped advisory lock for all of them): two loads of the same
+ * content must not both load it, two partner files must not both mark their rows of one code
+ * current, two snapshots of one country and date must not both replace it. A waiting load says so. */
 static int check_manifest(PGconn *conn, const char *name, const char *sha, const char *layout,
 			  bool force, char *reason, size_t reason_len, struct err *e)
 {
 	const char *lp[] = { sha, name };
-	int rc = db_exec(conn, "cannot lock the file",
-			 "select pg_advisory_xact_lock(hashtextextended($1, 7)),"
-			 " pg_advisory_xact_lock(hashtextextended($2, 7))", 2, lp, NULL, e);
+	PGresult *res = NULL;
+	int rc = db_exec(conn, "cannot take the load lock",
+			 "select pg_try_advisory_xact_lock(hashtextextended('ottrecon.load', 7))", 0,
+			 NULL, &res, e);
 	if (rc)
 		return rc;
-	PGresult *res = NULL;
+	bool got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (!got) {
+		log_info("%s: another load is running on this database; waiting for it", name);
+		rc = db_exec(conn, "cannot take the load lock",
+			     "select pg_advisory_xact_lock(hashtextextended('ottrecon.load', 7))", 0,
+			     NULL, NULL, e);
+		if (rc)
+			return rc;
+	}
+	res = NULL;
 	rc = db_exec(conn, "cannot read the manifest",
 		     "select file_id, name, sha256, layout, to_char(finished_at at time zone 'UTC',"
 		     " 'YYYY-MM-DD HH24:MI:SS') from ottrecon.load_file"
@@ -407,6 +467,8 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 		time_format_date(as_of_days, as_of, sizeof(as_of));
 	else if (t == T_SUBSCRIBERS || t == T_ADDONS) {
 		res->outcome = LOAD_REFUSED;
+		record_refusal(conn, name, path, (long long)stt.st_size, sha, l->name, NULL, res,
+			       "cannot tell the snapshot date: no --as-of and no YYYYMMDD in the file name");
 		err_set(e, EXIT_DATA, "%s: refused: cannot tell the snapshot date: no --as-of and no"
 			" YYYYMMDD in the file name", name);
 		err_hint(e, "name BSS exports like bss_subscribers_XX_20261203.csv, or give --as-of");
@@ -456,8 +518,19 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 	PQclear(r);
 
 	struct load_ctx c = { .name = name, .reject_path = res->reject_path, .e = e };
+	c.foreign = (struct foreign){ .cfg = cfg,
+				      .f_country = layout_field_index(l, t == T_ACTIVATIONS ?
+								       "countryCode" : "country_code"),
+				      .f_telco = layout_field_index(l, "telcoCode") };
+	c.layout = l;
 	if (t == T_ACTIVATIONS) {
 		c.file_id = file_id;
+		c.file_id_num = res->file_id;
+		if (l->n_fields > MAX_PARTNER_FIELDS) {
+			db_rollback(conn);
+			return err_set(e, EXIT_SOFTWARE, "layout '%s' has more than %d fields", l->name,
+				       MAX_PARTNER_FIELDS);
+		}
 		c.pd = (struct partner_dates){ layout_field_index(l, "dateCreated"),
 					       layout_field_index(l, "dateActive"),
 					       layout_field_index(l, "datePendingUnsubscription"),
@@ -465,7 +538,8 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 	}
 	struct strbuf copy_sql = STRBUF_INIT;
 	if ((rc = prepare_copy(conn, l, &copy_sql, e)) == 0)
-		rc = copy_begin(&c.copy, conn, copy_sql.buf, e);
+		rc = t == T_ACTIVATIONS ? copy_bin_begin(&c.copy, conn, copy_sql.buf, e) :
+					  copy_begin(&c.copy, conn, copy_sql.buf, e);
 	strbuf_release(&copy_sql);
 	if (rc) {
 		db_rollback(conn);
@@ -526,7 +600,7 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 			long *lines = xmalloc(n * sizeof(long));
 			for (size_t i = 0; i < n; i++)
 				lines[i] = atol(PQgetvalue(d, (int)i, 0));
-			rc = reject_duplicates(&c, l, path, lines, n);
+			rc = reader_rescan(l, path, name, lines, n, on_duplicate, &c, e);
 			free(lines);
 			res->duplicates = (long)n;
 			res->rejected += (long)n;
@@ -536,8 +610,10 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 		}
 		PQclear(d);
 	}
+	if (rc == 0 && res->duplicates > 0)
+		rc = recount_after_dedupe(conn, &c, file_id, e);
 	if (rc == 0)
-		rc = warn_unconfigured(conn, cfg, l, name, file_id, e);
+		warn_foreign(&c.foreign, name);
 	if (rc == 0)
 		rc = merge(conn, cfg, t, file_id, l->name, as_of, name, res->loaded, c.out_of_order, e);
 	if (rc == 0) {
