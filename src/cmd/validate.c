@@ -97,14 +97,6 @@ static int validate_file(const struct layout *l, const char *file, double max_ra
 {
 	struct validate_ctx ctx = { .file = file, .l = l };
 	struct reader_callbacks cb = { .row = on_row, .reject = on_reject };
-	if (l->n_primary_key > 0) {
-		ctx.dk = dupkeys_new();
-		ctx.f_active = layout_field_index(l, "dateActive");
-		ctx.f_pending = layout_field_index(l, "datePendingUnsubscription");
-		ctx.f_unsubscribed = layout_field_index(l, "dateUnsubscribed");
-		ctx.column = l->fields[l->primary_key[0]].name;
-		snprintf(ctx.reason, sizeof(ctx.reason), "duplicate %s", ctx.column);
-	}
 	struct reader_stats st;
 	struct err e = { 0 };
 
@@ -112,6 +104,14 @@ static int validate_file(const struct layout *l, const char *file, double max_ra
 	if (fd < 0) {
 		log_error("cannot open '%s': %s", file, strerror(errno));
 		return EXIT_NOINPUT;
+	}
+	if (l->n_primary_key > 0) {
+		ctx.dk = dupkeys_new();
+		ctx.f_active = layout_field_index(l, "dateActive");
+		ctx.f_pending = layout_field_index(l, "datePendingUnsubscription");
+		ctx.f_unsubscribed = layout_field_index(l, "dateUnsubscribed");
+		ctx.column = l->fields[l->primary_key[0]].name;
+		snprintf(ctx.reason, sizeof(ctx.reason), "duplicate %s", ctx.column);
 	}
 	int rc = reader_read_fd(l, fd, file, &cb, &ctx, &st, &e);
 	close(fd);
