@@ -21,7 +21,6 @@ The generator is split in two so that the same model can later be evaluated for 
               bare date) is decided in the world, which then holds midnight.
   config.py   the ottrecon configuration (SPEC §2) describing the generated countries/products.
   cli.py      argument parsing, orchestration, expected.json.
-
-expected.json has a "discrepancies" key reserved (null) for the §5 ground truth a later module
-can compute by walking `World(params).units()` again with the same parameters.
+  truth.py    the SPEC §5 ground truth: walks `World(params).units()` again with the same
+              parameters and writes expected.json's "discrepancies" (key, category, amount).
 """

@@ -11,6 +11,7 @@ import time
 
 from . import writers as W
 from .config import render_config
+from .truth import discrepancies
 from .world import DAY, STATUSES, World
 
 USAGE_EPILOG = """\
@@ -20,7 +21,8 @@ files written under DIR:
   bss/bss_subscribers_<CC>_<YYYYMMDD>.csv   bss_subscribers snapshot per country
   bss/bss_addons_<CC>_<YYYYMMDD>.csv        bss_addons snapshot per country
   bss/bss_churn_<CC>_<YYYYMMDD>.csv         bss_churn events (last 90 days) per country
-  expected.json                             rows, bad rows (line, column, kind), status counts
+  expected.json                             rows, bad rows (line, column, kind), status counts,
+                                            the SPEC §5 discrepancies as of --as-of
 
 Same arguments, same bytes: everything comes from --seed.
 """
@@ -263,8 +265,8 @@ def generate(a):
             'status_as_of_by_country': final,
         },
         'world': stats,
-        # SPEC §5 ground truth, to be computed by walking World(...).units() again.
-        'discrepancies': None,
+        # SPEC §5 ground truth as of --as-of: World(...).units() walked again (truth.py).
+        'discrepancies': discrepancies(world),
     }
     with open(os.path.join(root, 'expected.json'), 'w', encoding='utf-8') as fh:
         json.dump(expected, fh, indent=1, sort_keys=False)

@@ -1,0 +1,332 @@
+-- 003_reconcile.sql: reconciliation runs and discrepancies (SPEC §5, §8 Runs) and their report views (§6).
+--
+-- `ottrecon reconcile` fills three temporary tables from the configuration (by COPY, never by
+-- splicing text into SQL) and calls recon.reconcile_run() once per country:
+--   recon_country (country_code, telco_code)
+--   recon_product (product_id, country_code, site, partner_product, family, service, kind, sku,
+--                  monthly_price, currency)          -- product_id = order in the configuration
+--   recon_plan    (product_id, plan_code)            -- the product's eligible_plans
+-- The rules are the queries below, one step per category group, all set-wise.
+
+-- Runs and their discrepancies live in their own schema: they are results, not loaded data.
+create schema recon;
+comment on schema recon is 'ottrecon: reconciliation runs and discrepancies (written by ottrecon reconcile)';
+
+-- One reconciliation run: a country as of a date. Re-running the same pair replaces it.
+create table recon.run (
+	run_id        bigint generated always as identity primary key,
+	country_code  text not null,
+	as_of         date not null,
+	started_at    timestamptz not null,
+	finished_at   timestamptz,
+	n_new         bigint not null default 0,
+	n_open        bigint not null default 0,
+	n_resolved    bigint not null default 0,
+	amount_at_risk numeric(14,4) not null default 0,  -- NEW and OPEN rows
+	unique (country_code, as_of)
+);
+comment on table recon.run is 'reconcile runs (SPEC §5): one per country and as-of date';
+
+-- What a run saw: one row per discrepancy key, NEW / OPEN, plus RESOLVED rows carried from the
+-- previous run of the country (its columns repeated, SPEC §8).
+create table recon.item (
+	run_id                    bigint not null references recon.run on delete cascade,
+	key                       text not null,   -- category|subscriptionCode or category|CC|service_id|sku
+	category                  text not null,
+	state                     text not null check (state in ('NEW', 'OPEN', 'RESOLVED')),
+	first_seen                date not null,
+	service_type              text,
+	family                    text,
+	subscription_code         text,
+	alias                     text,
+	msisdn                    text,
+	service_id                text,
+	partner_product           text,
+	partner_status            text,
+	partner_date_active       timestamptz,
+	partner_date_unsubscribed timestamptz,
+	bss_sku                   text,
+	bss_status                text,
+	bss_start_date            date,
+	plan_code                 text,
+	amount_at_risk            numeric(14,4) not null default 0,
+	currency                  text,
+	primary key (run_id, key)
+);
+comment on table recon.item is 'discrepancies per run with their state (SPEC §5, §8)';
+
+-- The latest snapshot of a layout for a country dated <= d (SPEC §3.1 end); NULL when none.
+create function recon.latest_snapshot(p_layout text, p_country text, d date)
+returns bigint language sql stable as $$
+	select s.snapshot_id from ottrecon.bss_snapshot s
+	where s.layout = p_layout and s.country_code = p_country and s.as_of <= d
+	order by s.as_of desc limit 1
+$$;
+
+-- Computes the discrepancies of country p_country as of d into temporary table recon_found
+-- (same columns as recon_item, without run_id/state/first_seen). Needs the configuration tables.
+create function recon.find_discrepancies(p_country text, d date, p_tolerance int,
+	p_assoc_grace int, p_unsub_grace int)
+returns void language plpgsql
+-- hash joins for big sets (the row estimates of fresh temp tables and CTEs are poor, and a
+-- merge join sorts a million wide rows); no JIT: compiling these plans costs more than running them
+set enable_nestloop = off set enable_mergejoin = off set work_mem = '256MB' set jit = off as $$
+declare
+	sub_snap bigint := recon.latest_snapshot('bss_subscribers', p_country, d);
+	addon_snap bigint := recon.latest_snapshot('bss_addons', p_country, d);
+begin
+	drop table if exists recon_p, recon_a, recon_found;
+
+	-- Partner subscriptions that count (SPEC §8): configured country with its telco_code, created
+	-- on or before d; their product (NULL = unmapped), status as of d, and matched subscriber S
+	-- (alias = service_id when P has an alias, else msisdn; of the product's service; when several
+	-- rows match, an ACTIVE one first, then the smallest service_id and file line).
+	create temp table recon_p as
+	with subs as (  -- one subscriber row per service id: an ACTIVE one first, then file order
+		select distinct on (x.service_type, x.service_id) x.service_type, x.service_id, x.status,
+		       x.plan_type, x.plan_code
+		from ottrecon.bss_subscriber x where x.snapshot_id = sub_snap
+		order by x.service_type, x.service_id, x.status = 'ACTIVE' desc, x.line
+	), subs_by_msisdn as (  -- one per msisdn: ACTIVE first, then the smallest service id
+		select distinct on (x.service_type, x.msisdn) x.service_type, x.msisdn, x.service_id,
+		       x.status, x.plan_type, x.plan_code
+		from ottrecon.bss_subscriber x where x.snapshot_id = sub_snap and x.msisdn is not null
+		order by x.service_type, x.msisdn, x.status = 'ACTIVE' desc, x.service_id, x.line
+	), p as (
+		select p.*, pr.product_id, pr.family, pr.service, pr.sku, pr.monthly_price, pr.currency
+		from ottrecon.partner_subscription p
+		join recon_country c on c.country_code = p.country_code and c.telco_code = p.telco_code
+		left join recon_product pr on pr.country_code = p.country_code and pr.site = p.site_code
+		                          and pr.partner_product = p.product_name
+		where p.country_code = p_country and (p.date_created at time zone 'UTC')::date <= d
+	)
+	select p.subscription_code, p.alias, p.msisdn, p.product_name, p.date_created,
+	       p.date_active, p.date_unsubscribed,
+	       ottrecon.partner_status(p.date_active, p.date_pending_unsubscription,
+	                               p.date_unsubscribed, d) as status,
+	       p.product_id, p.family, p.service, p.sku, p.monthly_price, p.currency,
+	       s.service_id as s_service_id, s.status as s_status, s.plan_type as s_plan_type,
+	       s.plan_code as s_plan_code,
+	       -- the service P belongs to: the matched S, else its alias, else its msisdn
+	       case when s.service_id is not null then 'S|' || s.service_id
+	            when p.alias is not null then 'S|' || p.alias
+	            else 'M|' || p.msisdn end as svc_key
+	from p
+	left join subs sa on p.alias is not null and sa.service_type = p.service
+	                 and sa.service_id = p.alias
+	left join subs_by_msisdn sm on p.alias is null and sm.service_type = p.service
+	                           and sm.msisdn = p.msisdn
+	cross join lateral (select coalesce(sa.service_id, sm.service_id) as service_id,
+	                           coalesce(sa.status, sm.status) as status,
+	                           coalesce(sa.plan_type, sm.plan_type) as plan_type,
+	                           coalesce(sa.plan_code, sm.plan_code) as plan_code) s;
+	analyze recon_p;
+
+	-- Live BSS add-ons (SPEC §3.3) of the family SKUs configured for the country.
+	create temp table recon_a as
+	select a.service_id, a.service_type, a.msisdn, a.sku, a.status, a.start_date, a.line,
+	       k.family, k.service, k.monthly_price, k.currency
+	from ottrecon.bss_addon a
+	join (select distinct on (sku) sku, family, service, monthly_price, currency
+	      from recon_product where country_code = p_country order by sku, product_id) k
+	  on k.sku = a.sku
+	where a.snapshot_id = addon_snap and a.status = 'ACTIVE' and (a.end_date is null or a.end_date > d);
+	analyze recon_a;
+
+	create temp table recon_found as
+	with live as (
+		select p.*, row_number() over (
+			partition by p.family, p.service, p.svc_key
+			order by p.date_created, p.subscription_code collate "C") as rank_in_service
+		from recon_p p
+		where p.product_id is not null and p.status in ('ACTIVE', 'PENDING_UNSUBSCRIPTION')
+	), addon_groups as (  -- per service and family: its live add-ons, and the earliest started
+		select distinct on (a.service_id, a.family, a.service) a.service_id, a.family, a.service,
+		       count(*) over (partition by a.service_id, a.family, a.service) as n_addons,
+		       a.sku, a.status, a.start_date, a.monthly_price as sku_price
+		from recon_a a order by a.service_id, a.family, a.service, a.start_date, a.line
+	), partner_side as (
+		select l.*, coalesce(g.n_addons, 0) as n_addons, g.sku as a_sku, g.status as a_status,
+		       g.start_date as a_start, g.sku_price,
+		       case
+		       when l.rank_in_service > 1 then 'DUPLICATE_PARTNER_SUBSCRIPTION'
+		       when l.s_service_id is null then 'UNKNOWN_SUBSCRIBER'
+		       when l.s_status <> 'ACTIVE' or l.s_plan_type <> 'POSTPAID'
+		         or not exists (select 1 from recon_plan e
+		                        where e.product_id = l.product_id and e.plan_code = l.s_plan_code)
+		         then 'NOT_ELIGIBLE'
+		       when coalesce(g.n_addons, 0) = 0 then 'PARTNER_ACTIVE_NOT_BILLED'
+		       when g.n_addons > 1 then 'DUPLICATE_BSS_ADDON'
+		       when g.sku <> l.sku then 'PRODUCT_MISMATCH'
+		       when abs(g.start_date - (l.date_active at time zone 'UTC')::date) > p_tolerance
+		         then 'DATE_MISMATCH'
+		       end as category
+		from live l left join addon_groups g on g.service_id = l.s_service_id
+		                                     and g.family = l.family and g.service = l.service
+	), bss_keys as (  -- one per (service_id, sku): the earliest started live add-on counts
+		select distinct on (a.service_id, a.sku) a.*
+		from recon_a a order by a.service_id, a.sku, a.start_date, a.line
+	), p_link as (  -- how a P belongs to an add-on's service (SPEC §5, §8 Add-ons)
+		select p.*, p.status in ('ACTIVE', 'PENDING_UNSUBSCRIPTION') as live,
+		       coalesce(p.s_service_id, p.alias) as link_service_id,
+		       case when p.s_service_id is null and p.alias is null then p.msisdn end as link_msisdn
+		from recon_p p where p.product_id is not null
+	), bss_p as (  -- every P of each add-on key's service and family
+		select k.service_id as k_service_id, k.sku as k_sku, l.*
+		from bss_keys k join p_link l on l.family = k.family and l.service = k.service
+		                             and l.link_service_id = k.service_id
+		union all
+		select k.service_id, k.sku, l.*
+		from bss_keys k join p_link l on l.family = k.family and l.service = k.service
+		                             and l.link_msisdn = k.msisdn
+	), bss_latest as (  -- L, and whether any of them is live
+		select distinct on (b.k_service_id, b.k_sku) b.*,
+		       bool_or(b.live) over (partition by b.k_service_id, b.k_sku) as any_live
+		from bss_p b
+		order by b.k_service_id, b.k_sku, b.date_created desc, b.subscription_code collate "C" desc
+	), plans as (
+		select distinct on (x.service_id) x.service_id, x.plan_code
+		from ottrecon.bss_subscriber x where x.snapshot_id = sub_snap
+		order by x.service_id, x.status = 'ACTIVE' desc, x.line
+	), bss_l as (
+		select k.*, lp.subscription_code, lp.alias, lp.msisdn as p_msisdn, lp.product_name,
+		       lp.status as p_status, lp.date_active, lp.date_unsubscribed, lp.any_live,
+		       pl.plan_code
+		from bss_keys k
+		left join bss_latest lp on lp.k_service_id = k.service_id and lp.k_sku = k.sku
+		left join plans pl on pl.service_id = k.service_id
+	)
+	-- UNMAPPED_PRODUCT: live or pending activation, product not configured for its country
+	select 'UNMAPPED_PRODUCT|' || p.subscription_code as key, 'UNMAPPED_PRODUCT' as category,
+	       null::text as service_type, null::text as family, p.subscription_code, p.alias,
+	       p.msisdn, null::text as service_id, p.product_name as partner_product,
+	       p.status as partner_status, p.date_active as partner_date_active,
+	       p.date_unsubscribed as partner_date_unsubscribed, null::text as bss_sku,
+	       null::text as bss_status, null::date as bss_start_date, null::text as plan_code,
+	       0::numeric as amount_at_risk, null::text as currency
+	from recon_p p
+	where p.product_id is null and p.status <> 'UNSUBSCRIBED'
+	union all
+	select s.category || '|' || s.subscription_code, s.category, s.service, s.family,
+	       s.subscription_code, s.alias, s.msisdn, s.s_service_id, s.product_name, s.status,
+	       s.date_active, s.date_unsubscribed,
+	       case when s.category in ('DUPLICATE_BSS_ADDON', 'PRODUCT_MISMATCH', 'DATE_MISMATCH')
+	            then s.a_sku end,
+	       case when s.category in ('DUPLICATE_BSS_ADDON', 'PRODUCT_MISMATCH', 'DATE_MISMATCH')
+	            then s.a_status end,
+	       case when s.category in ('DUPLICATE_BSS_ADDON', 'PRODUCT_MISMATCH', 'DATE_MISMATCH')
+	            then s.a_start end,
+	       s.s_plan_code,
+	       case s.category when 'PARTNER_ACTIVE_NOT_BILLED' then s.monthly_price
+	                       when 'PRODUCT_MISMATCH' then abs(s.monthly_price - s.sku_price)
+	                       else 0 end,
+	       s.currency
+	from partner_side s where s.category is not null
+	union all
+	-- PENDING_ASSOCIATION_STALE: pending activation, created more than the grace before d
+	select 'PENDING_ASSOCIATION_STALE|' || p.subscription_code, 'PENDING_ASSOCIATION_STALE',
+	       p.service, p.family, p.subscription_code, p.alias, p.msisdn, p.s_service_id,
+	       p.product_name, p.status, p.date_active, p.date_unsubscribed, null, null, null,
+	       p.s_plan_code, 0, p.currency
+	from recon_p p
+	where p.product_id is not null and p.status = 'PENDING_ACTIVATION'
+	  and d - (p.date_created at time zone 'UTC')::date > p_assoc_grace
+	union all
+	-- BSS side: billed with no live P of the family for the service
+	select c.category || '|' || p_country || '|' || c.service_id || '|' || c.sku, c.category,
+	       c.service, c.family, c.subscription_code, c.alias, coalesce(c.p_msisdn, c.msisdn),
+	       c.service_id, c.product_name, c.p_status, c.date_active, c.date_unsubscribed,
+	       c.sku, c.status, c.start_date, c.plan_code, c.monthly_price, c.currency
+	from (
+		select b.*, case
+		       when b.p_status = 'UNSUBSCRIBED' then
+		            case when d - (b.date_unsubscribed at time zone 'UTC')::date > p_unsub_grace
+		                 then 'UNSUBSCRIBED_STILL_BILLED' end
+		       when d - b.start_date > p_assoc_grace then 'BILLED_NOT_ACTIVE_AT_PARTNER'
+		       end as category
+		from bss_l b where not coalesce(b.any_live, false)
+	) c where c.category is not null;
+end $$;
+
+-- Records the run of p_country as of d (replacing one of the same pair): its discrepancies with
+-- NEW / OPEN against the run of the country with the greatest earlier as-of, and that run's
+-- NEW / OPEN items no longer seen as RESOLVED (columns repeated, amount kept). Returns run_id.
+create function recon.reconcile_run(p_country text, d date, p_tolerance int,
+	p_assoc_grace int, p_unsub_grace int)
+returns bigint language plpgsql as $$
+declare
+	started timestamptz := clock_timestamp();
+	run bigint;
+	prev bigint;
+begin
+	delete from recon.run r where r.country_code = p_country and r.as_of = d;
+	perform recon.find_discrepancies(p_country, d, p_tolerance, p_assoc_grace, p_unsub_grace);
+	select r.run_id into prev from recon.run r
+	where r.country_code = p_country and r.as_of < d order by r.as_of desc limit 1;
+	insert into recon.run (country_code, as_of, started_at)
+	values (p_country, d, started) returning run_id into run;
+
+	insert into recon.item (run_id, key, category, state, first_seen, service_type,
+		family, subscription_code, alias, msisdn, service_id, partner_product, partner_status,
+		partner_date_active, partner_date_unsubscribed, bss_sku, bss_status, bss_start_date,
+		plan_code, amount_at_risk, currency)
+	select run, f.key, f.category, case when o.key is null then 'NEW' else 'OPEN' end,
+	       coalesce(o.first_seen, d), f.service_type, f.family, f.subscription_code, f.alias,
+	       f.msisdn, f.service_id, f.partner_product, f.partner_status, f.partner_date_active,
+	       f.partner_date_unsubscribed, f.bss_sku, f.bss_status, f.bss_start_date, f.plan_code,
+	       f.amount_at_risk, f.currency
+	from recon_found f
+	left join recon.item o on o.run_id = prev and o.key = f.key
+	                               and o.state in ('NEW', 'OPEN')
+	union all
+	select run, o.key, o.category, 'RESOLVED', o.first_seen, o.service_type, o.family,
+	       o.subscription_code, o.alias, o.msisdn, o.service_id, o.partner_product,
+	       o.partner_status, o.partner_date_active, o.partner_date_unsubscribed, o.bss_sku,
+	       o.bss_status, o.bss_start_date, o.plan_code, o.amount_at_risk, o.currency
+	from recon.item o
+	where o.run_id = prev and o.state in ('NEW', 'OPEN')
+	  and not exists (select 1 from recon_found f where f.key = o.key);
+
+	update recon.run r set finished_at = clock_timestamp(),
+		n_new = c.n_new, n_open = c.n_open, n_resolved = c.n_resolved,
+		amount_at_risk = c.amount
+	from (select count(*) filter (where state = 'NEW') as n_new,
+	             count(*) filter (where state = 'OPEN') as n_open,
+	             count(*) filter (where state = 'RESOLVED') as n_resolved,
+	             coalesce(sum(amount_at_risk) filter (where state <> 'RESOLVED'), 0) as amount
+	      from recon.item where run_id = run) c
+	where r.run_id = run;
+	drop table if exists recon_p, recon_a, recon_found;
+	return run;
+end $$;
+
+-- Report views (SPEC §6), raw values: the CSV writer adds masking and formula escaping.
+create view report.discrepancies as
+select r.as_of, r.country_code as country, i.category, i.state, i.first_seen,
+       r.as_of - i.first_seen as days_open, i.service_type, i.family, i.subscription_code,
+       i.alias, i.msisdn, i.service_id, i.partner_product, i.partner_status,
+       i.partner_date_active, i.partner_date_unsubscribed, i.bss_sku, i.bss_status,
+       i.bss_start_date, i.plan_code, i.amount_at_risk, i.currency, i.key
+from recon.run r join recon.item i using (run_id);
+comment on view report.discrepancies is 'discrepancies of every reconcile run (SPEC §6)';
+
+create view report.recon_summary as
+select d.as_of, d.country, d.service_type, d.family, d.category,
+       count(*) filter (where d.state = 'NEW') as new,
+       count(*) filter (where d.state = 'OPEN') as open,
+       count(*) filter (where d.state = 'RESOLVED') as resolved,
+       coalesce(sum(d.amount_at_risk) filter (where d.state <> 'RESOLVED'), 0) as amount_at_risk,
+       d.currency
+from report.discrepancies d
+group by d.as_of, d.country, d.service_type, d.family, d.category, d.currency;
+comment on view report.recon_summary is 'discrepancy counts and amount at risk per run (SPEC §6)';
+
+-- Formula-injection guard for report text from input files (SPEC §6).
+create function report.csv_safe(t text) returns text language sql immutable as $$
+	select case when t ~ '^[=+\-@\t\r]' then '''' || t else t end
+$$;
+
+-- mask_pii: only the last 4 characters (SPEC §6).
+create function report.mask(t text, masked boolean) returns text language sql immutable as $$
+	select case when masked and t is not null then right(t, 4) else t end
+$$;

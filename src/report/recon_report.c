@@ -1,0 +1,154 @@
+/* recon_report.c: streams the report views of sql/003_reconcile.sql into CSV files and stdout. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/fsutil.h"
+#include "core/strbuf.h"
+#include "db/db.h"
+#include "layout/csvout.h"
+#include "report/recon_report.h"
+
+/* Amounts: at least 2 decimals, more only when the configured price has them. */
+#define AMOUNT(x) "(case when scale(trim_scale(" x ")) <= 2 then round(" x ", 2)" \
+		  " else trim_scale(" x ") end)::text"
+#define TS(x) "to_char(" x " at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+#define DAY(x) "to_char(" x ", 'YYYY-MM-DD')"
+
+static const char discrepancies_sql[] =
+	"select " DAY("as_of") ", country, category, state, " DAY("first_seen") ", days_open::text,"
+	" service_type, family, report.csv_safe(subscription_code),"
+	" report.csv_safe(report.mask(alias, $3::boolean)), report.mask(msisdn, $3::boolean),"
+	" report.csv_safe(report.mask(service_id, $3::boolean)), report.csv_safe(partner_product),"
+	" partner_status, " TS("partner_date_active") ", " TS("partner_date_unsubscribed") ","
+	" report.csv_safe(bss_sku), bss_status, " DAY("bss_start_date") ","
+	" report.csv_safe(plan_code), " AMOUNT("amount_at_risk") ", currency"
+	" from report.discrepancies where country = $1 and as_of = $2::date"
+	" order by category collate \"C\", key collate \"C\"";
+static const char *const discrepancies_header[] = {
+	"as_of", "country", "category", "state", "first_seen", "days_open", "service_type",
+	"family", "subscription_code", "alias", "msisdn", "service_id", "partner_product",
+	"partner_status", "partner_date_active", "partner_date_unsubscribed", "bss_sku",
+	"bss_status", "bss_start_date", "plan_code", "amount_at_risk", "currency",
+};
+
+static const char summary_sql[] =
+	"select " DAY("as_of") ", country, service_type, family, category, new::text, open::text,"
+	" resolved::text, " AMOUNT("amount_at_risk") ", currency"
+	" from report.recon_summary where as_of = $1::date"
+	" order by country collate \"C\", service_type collate \"C\" nulls first,"
+	" family collate \"C\" nulls first, category collate \"C\", currency collate \"C\" nulls first";
+static const char *const summary_header[] = {
+	"as_of", "country", "service_type", "family", "category", "new", "open", "resolved",
+	"amount_at_risk", "currency",
+};
+
+/* "2026-11-30" -> "20261130" */
+static void compact_date(const char *as_of, char out[9])
+{
+	size_t j = 0;
+	for (size_t i = 0; as_of[i] && j < 8; i++)
+		if (as_of[i] != '-')
+			out[j++] = as_of[i];
+	out[j] = '\0';
+}
+
+/* Writes the header and the rows of res (NULL values empty) to path, atomically. */
+static int write_csv(const char *path, const char *const *header, size_t ncol,
+		     const PGresult *res, struct err *e)
+{
+	struct atomic_file af;
+	int rc = atomic_open(&af, path, 0640, e);
+	if (rc)
+		return rc;
+	int bad = csv_write_row(af.fp, header, NULL, ncol);
+	const char **f = xcalloc(ncol, sizeof(*f));
+	for (int r = 0; !bad && r < PQntuples(res); r++) {
+		for (size_t c = 0; c < ncol; c++)
+			f[c] = PQgetisnull(res, r, (int)c) ? NULL : PQgetvalue(res, r, (int)c);
+		bad = csv_write_row(af.fp, f, NULL, ncol);
+	}
+	free(f);
+	if (bad) {
+		atomic_abort(&af);
+		return err_set(e, EXIT_IOERR, "cannot write '%s'", path);
+	}
+	return atomic_commit(&af, e);
+}
+
+static int query_to_csv(PGconn *conn, const char *what, const char *sql, int nparams,
+			const char *const *params, const char *path, const char *const *header,
+			size_t ncol, struct err *e)
+{
+	PGresult *res = NULL;
+	int rc = db_exec(conn, what, sql, nparams, params, &res, e);
+	if (rc)
+		return rc;
+	rc = write_csv(path, header, ncol, res, e);
+	PQclear(res);
+	return rc;
+}
+
+int report_write_discrepancies(PGconn *conn, const char *dir, const char *country,
+			       const char *as_of, bool mask_pii, struct err *e)
+{
+	char ymd[9];
+	struct strbuf path = STRBUF_INIT;
+	compact_date(as_of, ymd);
+	strbuf_addf(&path, "%s/discrepancies_%s_%s.csv", dir, country, ymd);
+	const char *params[] = { country, as_of, mask_pii ? "true" : "false" };
+	int rc = query_to_csv(conn, "cannot read the discrepancies", discrepancies_sql, 3, params,
+			      path.buf, discrepancies_header,
+			      sizeof(discrepancies_header) / sizeof(discrepancies_header[0]), e);
+	strbuf_release(&path);
+	return rc;
+}
+
+int report_write_summary(PGconn *conn, const char *dir, const char *as_of, struct err *e)
+{
+	char ymd[9];
+	struct strbuf path = STRBUF_INIT;
+	compact_date(as_of, ymd);
+	strbuf_addf(&path, "%s/recon_summary_%s.csv", dir, ymd);
+	const char *params[] = { as_of };
+	int rc = query_to_csv(conn, "cannot read the summary", summary_sql, 1, params, path.buf,
+			      summary_header, sizeof(summary_header) / sizeof(summary_header[0]), e);
+	strbuf_release(&path);
+	return rc;
+}
+
+int report_print_table(PGconn *conn, FILE *out, const char *as_of, const char *country,
+		       long long *n_new, long long *n_open, struct err *e)
+{
+	static const char sql[] =
+		"select coalesce(country, 'TOTAL'), coalesce(category, ''), sum(new)::text,"
+		" sum(open)::text, sum(resolved)::text, " AMOUNT("sum(amount_at_risk)") ","
+		" (grouping(country) = 1)::text"
+		" from report.recon_summary where as_of = $1::date and ($2::text is null or country = $2)"
+		" group by grouping sets ((country, category), ())"
+		" order by grouping(country), country collate \"C\", category collate \"C\"";
+	const char *params[] = { as_of, country };
+	PGresult *res = NULL;
+	int rc = db_exec(conn, "cannot read the summary", sql, 2, params, &res, e);
+	if (rc)
+		return rc;
+	*n_new = *n_open = 0;
+	fprintf(out, "%-8s %-32s %8s %8s %8s %14s\n", "country", "category", "new", "open",
+		"resolved", "amount_at_risk");
+	for (int r = 0; r < PQntuples(res); r++) {
+		bool total = strcmp(PQgetvalue(res, r, 6), "true") == 0;
+		if (total && PQgetisnull(res, r, 2)) { /* no discrepancies at all */
+			fprintf(out, "%-8s %-32s %8s %8s %8s %14s\n", "TOTAL", "", "0", "0", "0", "0.00");
+			continue;
+		}
+		fprintf(out, "%-8s %-32s %8s %8s %8s %14s\n", PQgetvalue(res, r, 0),
+			PQgetvalue(res, r, 1), PQgetvalue(res, r, 2), PQgetvalue(res, r, 3),
+			PQgetvalue(res, r, 4), PQgetvalue(res, r, 5));
+		if (total) {
+			*n_new = strtoll(PQgetvalue(res, r, 2), NULL, 10);
+			*n_open = strtoll(PQgetvalue(res, r, 3), NULL, 10);
+		}
+	}
+	PQclear(res);
+	return 0;
+}
