@@ -27,7 +27,9 @@ $$;
 
 -- A subscriptionCode twice in one file: the most advanced status wins, on a tie the later line.
 -- The loader COPYs activation rows straight into ottrecon.partner_row (no stage: it is the one
--- big write); this deletes the losers of file p_file_id and returns their lines, for the rejects.
+-- big write), and the codes that a Bloom filter saw twice while reading (a superset of the codes
+-- that repeat, usually a small one) into the temporary table dup_candidates; this deletes the
+-- losers of file p_file_id among those and returns their lines, for the rejects.
 -- The planner cannot know how many rows a file just COPYed has (statistics lag behind; after an
 -- ANALYZE of older data it guesses 1) and would pick nested loops that rerun a scan per row:
 -- these functions are meant for hash joins and say so.
@@ -38,6 +40,7 @@ begin
 	return query
 	with dup_codes as (
 		select r.subscription_code from ottrecon.partner_row r
+		join (select distinct code from dup_candidates) c on c.code = r.subscription_code
 		where r.file_id = p_file_id
 		group by r.subscription_code having count(*) > 1
 	), ranked as (

@@ -119,3 +119,37 @@ const long *dupkeys_losers(struct dupkeys *d, size_t *n)
 	*n = d->n_losers;
 	return d->losers;
 }
+
+struct keyfilter {
+	uint64_t *bits;
+	uint64_t mask; /* number of bits - 1 (a power of two) */
+};
+
+struct keyfilter *keyfilter_new(size_t expected_keys)
+{
+	uint64_t nbits = 1 << 16;
+	while (nbits < (uint64_t)expected_keys * 16 && nbits < ((uint64_t)1 << 28))
+		nbits <<= 1;
+	struct keyfilter *f = xcalloc(1, sizeof(*f));
+	f->bits = xcalloc(nbits / 64, sizeof(uint64_t));
+	f->mask = nbits - 1;
+	return f;
+}
+
+int keyfilter_add(struct keyfilter *f, const char *key, size_t len)
+{
+	uint64_t h = hash_key(key, len);
+	uint64_t a = h & f->mask, b = (h >> 32 | h << 32) * 0x9e3779b97f4a7c15ULL & f->mask;
+	int seen = (f->bits[a / 64] >> (a % 64) & 1) && (f->bits[b / 64] >> (b % 64) & 1);
+	f->bits[a / 64] |= (uint64_t)1 << (a % 64);
+	f->bits[b / 64] |= (uint64_t)1 << (b % 64);
+	return seen;
+}
+
+void keyfilter_free(struct keyfilter *f)
+{
+	if (!f)
+		return;
+	free(f->bits);
+	free(f);
+}

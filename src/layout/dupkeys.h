@@ -20,4 +20,16 @@ void dupkeys_add(struct dupkeys *d, const char *key, size_t len, long line, int 
 /* The lines of the rows that lost to another row with their key, sorted ascending (owned by d). */
 const long *dupkeys_losers(struct dupkeys *d, size_t *n);
 
+
+/*
+ * A Bloom filter of keys (two hash functions), to tell cheaply which keys may repeat in a file:
+ * keyfilter_add returns 1 when the key may have been added before (always so for a real repeat;
+ * sometimes for a new key), 0 when it surely was not. Sized for the expected number of keys at
+ * 16 bits a key, between 8 KiB and 32 MiB, so memory does not grow with the file beyond that.
+ */
+struct keyfilter;
+struct keyfilter *keyfilter_new(size_t expected_keys);
+int keyfilter_add(struct keyfilter *f, const char *key, size_t len);
+void keyfilter_free(struct keyfilter *f);
+
 #endif

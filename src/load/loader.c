@@ -20,6 +20,7 @@
 #include "db/copy.h"
 #include "db/db.h"
 #include "layout/csvout.h"
+#include "layout/dupkeys.h"
 #include "layout/layout.h"
 #include "layout/reader.h"
 
@@ -175,6 +176,17 @@ static void warn_foreign(const struct foreign *fo, const char *name)
 
 enum { MAX_PARTNER_FIELDS = 64 };
 
+/* Scope-bound release of the per-file duplicate filter (every return of load_file frees it). */
+static void keyfilter_cleanup(struct keyfilter **f)
+{
+	keyfilter_free(*f);
+}
+
+static void strbuf_cleanup(struct strbuf *sb)
+{
+	strbuf_release(sb);
+}
+
 struct load_ctx {
 	const char *name;         /* file name for messages */
 	const char *file_id;      /* for activation rows, COPYed into partner_row; else NULL */
@@ -183,6 +195,10 @@ struct load_ctx {
 	int64_t ts[MAX_PARTNER_FIELDS]; /* a row's timestamps by field index (activations) */
 	bool have[MAX_PARTNER_FIELDS];
 	struct partner_dates pd;
+	int f_code;               /* subscriptionCode's field index */
+	struct keyfilter *kf;     /* codes seen, to find those that may repeat */
+	struct strbuf *candidates; /* codes that may repeat, each followed by a NUL */
+	long n_candidates;
 	struct foreign foreign;
 	long out_of_order;        /* rows flagged DATES_OUT_OF_ORDER (duplicates included) */
 	const char *reject_path;
@@ -211,6 +227,11 @@ static void copy_partner_row(struct load_ctx *c, const struct reader_row *row)
 			copy_bin_timestamptz(&c->copy, c->ts[i]);
 		} else
 			copy_bin_text(&c->copy, v, strlen(v));
+	}
+	const char *code = row->values[c->f_code];
+	if (code && keyfilter_add(c->kf, code, strlen(code))) {
+		strbuf_add(c->candidates, code, strlen(code) + 1);
+		c->n_candidates++;
 	}
 	static const char *const ooo_flags[] = { "DATES_OUT_OF_ORDER" };
 	int ooo = dates_out_of_order(&c->pd, c->ts, c->have);
@@ -288,6 +309,31 @@ static void record_refusal(PGconn *conn, const char *name, const char *path, lon
 		    " finished_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'REFUSED', $11,"
 		    " now())", 11, p, NULL, &e2) != 0)
 		log_err(&e2);
+}
+
+/* COPYs the codes that may repeat into a temporary table for ottrecon.dedupe_activations. */
+static int stage_candidates(PGconn *conn, const struct strbuf *candidates, struct err *e)
+{
+	int rc = db_exec(conn, "cannot stage the candidate codes",
+			 "create temp table dup_candidates (code text) on commit drop", 0, NULL, NULL,
+			 e);
+	struct copy_stream cs;
+	if (rc == 0)
+		rc = copy_begin(&cs, conn, "copy dup_candidates (code) from stdin", e);
+	if (rc)
+		return rc;
+	for (size_t off = 0; rc == 0 && off < candidates->len;) {
+		const char *code = candidates->buf + off;
+		size_t len = strlen(code);
+		copy_field_len(&cs, code, len);
+		rc = copy_end_row(&cs, e);
+		off += len + 1;
+	}
+	if (rc) {
+		copy_abort(&cs, "staging the candidate codes failed");
+		return rc;
+	}
+	return copy_finish(&cs, e);
 }
 
 /* Duplicates were counted while reading and removed since: count what was loaded again (rare). */
@@ -518,6 +564,8 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 	PQclear(r);
 
 	struct load_ctx c = { .name = name, .reject_path = res->reject_path, .e = e };
+	struct keyfilter *kf __attribute__((cleanup(keyfilter_cleanup))) = NULL;
+	struct strbuf candidates __attribute__((cleanup(strbuf_cleanup))) = STRBUF_INIT;
 	c.foreign = (struct foreign){ .cfg = cfg,
 				      .f_country = layout_field_index(l, t == T_ACTIVATIONS ?
 								       "countryCode" : "country_code"),
@@ -526,7 +574,11 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 	if (t == T_ACTIVATIONS) {
 		c.file_id = file_id;
 		c.file_id_num = res->file_id;
-		if (l->n_fields > MAX_PARTNER_FIELDS) {
+		c.f_code = layout_field_index(l, "subscriptionCode");
+		kf = keyfilter_new((size_t)stt.st_size / 100);
+		c.kf = kf;
+		c.candidates = &candidates;
+		if (l->n_fields > MAX_PARTNER_FIELDS || c.f_code < 0) {
 			db_rollback(conn);
 			return err_set(e, EXIT_SOFTWARE, "layout '%s' has more than %d fields", l->name,
 				       MAX_PARTNER_FIELDS);
@@ -589,12 +641,15 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 		return rc;
 	}
 
-	/* Duplicates of the primary key in the file (SPEC §3.1): rejected, not counted in the ratio. */
-	if (rc == 0 && t == T_ACTIVATIONS) {
+	/* Duplicates of the primary key in the file (SPEC §3.1): rejected, not counted in the ratio.
+	 * Only codes the filter saw twice can repeat; none, and there is nothing to look for. */
+	if (rc == 0 && t == T_ACTIVATIONS && c.n_candidates > 0) {
 		PGresult *d = NULL;
 		const char *params[] = { file_id };
-		rc = db_exec(conn, "cannot find duplicate subscription codes",
-			     "select line from ottrecon.dedupe_activations($1)", 1, params, &d, e);
+		rc = stage_candidates(conn, &candidates, e);
+		if (rc == 0)
+			rc = db_exec(conn, "cannot find duplicate subscription codes",
+				     "select line from ottrecon.dedupe_activations($1)", 1, params, &d, e);
 		if (rc == 0 && PQntuples(d) > 0) {
 			size_t n = (size_t)PQntuples(d);
 			long *lines = xmalloc(n * sizeof(long));

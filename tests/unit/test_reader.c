@@ -409,6 +409,24 @@ START_TEST(test_many_distinct_keys_have_no_losers)
 }
 END_TEST
 
+START_TEST(test_key_filter_reports_every_repeat_and_few_others)
+{
+	struct keyfilter *f = keyfilter_new(100000);
+	char key[32];
+	long false_positives = 0;
+	for (long i = 0; i < 100000; i++) {
+		int len = snprintf(key, sizeof(key), "%024lx", i * 7919);
+		false_positives += keyfilter_add(f, key, (size_t)len);
+	}
+	for (long i = 0; i < 100000; i += 1000) { /* every key added again must be reported */
+		int len = snprintf(key, sizeof(key), "%024lx", i * 7919);
+		ck_assert_int_eq(keyfilter_add(f, key, (size_t)len), 1);
+	}
+	ck_assert_msg(false_positives < 1000, "%ld new keys taken for repeats", false_positives);
+	keyfilter_free(f);
+}
+END_TEST
+
 Suite *reader_suite(void)
 {
 	Suite *s = suite_create("reader");
@@ -445,6 +463,7 @@ Suite *reader_suite(void)
 	tcase_add_test(tc, test_repeated_key_later_line_wins_a_tie);
 	tcase_add_test(tc, test_repeated_key_most_advanced_status_wins);
 	tcase_add_test(tc, test_many_distinct_keys_have_no_losers);
+	tcase_add_test(tc, test_key_filter_reports_every_repeat_and_few_others);
 	suite_add_tcase(s, tc);
 	return s;
 }
