@@ -23,6 +23,8 @@ static const struct command commands[] = {
 	{ "db", cmd_db, "db migrate | db status: apply / show sql/ migrations" },
 	{ "ingest", cmd_ingest, "ingest [--as-of D]: load everything waiting in spool/inbox and spool/bss" },
 	{ "load", cmd_load, "load --layout NAME [--as-of D] [--force] FILE...: load files" },
+	{ "pull", cmd_pull, "pull [--partner P] [--dry-run]: fetch new partner files into spool/inbox" },
+	{ "push", cmd_push, "push [--partner P] [--dry-run]: upload spool/outbox to the partner" },
 	{ "reconcile", cmd_reconcile, "reconcile [--as-of D] [--country CC] [--fail-on new|any]: reconcile and report" },
 	{ "validate", cmd_validate, "validate --layout NAME FILE...: check files; no database needed" },
 };

@@ -50,6 +50,8 @@ int cmd_validate(int argc, char **argv, struct global_opts *g);
 int cmd_db(int argc, char **argv, struct global_opts *g);
 int cmd_load(int argc, char **argv, struct global_opts *g);
 int cmd_ingest(int argc, char **argv, struct global_opts *g);
+int cmd_pull(int argc, char **argv, struct global_opts *g);
+int cmd_push(int argc, char **argv, struct global_opts *g);
 int cmd_reconcile(int argc, char **argv, struct global_opts *g);
 
 #endif

@@ -10,6 +10,7 @@ int main(void)
 	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, layout_suite());
 	srunner_add_suite(sr, reader_suite());
+	srunner_add_suite(sr, transport_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

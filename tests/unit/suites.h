@@ -9,5 +9,6 @@ Suite *value_suite(void);
 Suite *config_suite(void);
 Suite *layout_suite(void);
 Suite *reader_suite(void);
+Suite *transport_suite(void);
 
 #endif
