@@ -82,23 +82,25 @@ begin
 	-- (alias = service_id when P has an alias, else msisdn; of the product's service; when several
 	-- rows match, an ACTIVE one first, then the smallest service_id and file line).
 	create temp table recon_p as
-	with subs as (  -- one subscriber row per service id: an ACTIVE one first, then file order
-		select distinct on (x.service_type, x.service_id) x.service_type, x.service_id, x.status,
-		       x.plan_type, x.plan_code
-		from ottrecon.bss_subscriber x where x.snapshot_id = sub_snap
-		order by x.service_type, x.service_id, x.status = 'ACTIVE' desc, x.line
-	), subs_by_msisdn as (  -- one per msisdn: ACTIVE first, then the smallest service id
-		select distinct on (x.service_type, x.msisdn) x.service_type, x.msisdn, x.service_id,
-		       x.status, x.plan_type, x.plan_code
-		from ottrecon.bss_subscriber x where x.snapshot_id = sub_snap and x.msisdn is not null
-		order by x.service_type, x.msisdn, x.status = 'ACTIVE' desc, x.service_id, x.line
-	), p as (
+	with p as materialized (  -- read once, used twice
 		select p.*, pr.product_id, pr.family, pr.service, pr.sku, pr.monthly_price, pr.currency
 		from ottrecon.partner_subscription p
 		join recon_country c on c.country_code = p.country_code and c.telco_code = p.telco_code
 		left join recon_product pr on pr.country_code = p.country_code and pr.site = p.site_code
 		                          and pr.partner_product = p.product_name
 		where p.country_code = p_country and (p.date_created at time zone 'UTC')::date <= d
+	), subs as (  -- one subscriber row per service id: an ACTIVE one first, then file order
+		select distinct on (x.service_id, x.service_type) x.service_type, x.service_id, x.status,
+		       x.plan_type, x.plan_code
+		from ottrecon.bss_subscriber x where x.snapshot_id = sub_snap
+		order by x.service_id, x.service_type, x.status = 'ACTIVE' desc, x.line
+	), subs_by_msisdn as (  -- one per msisdn: ACTIVE first, then the smallest service id; only
+		                    -- the msisdns of P without an alias (few) are looked up
+		select distinct on (x.msisdn, x.service_type) x.service_type, x.msisdn, x.service_id,
+		       x.status, x.plan_type, x.plan_code
+		from ottrecon.bss_subscriber x where x.snapshot_id = sub_snap and x.msisdn is not null
+		  and x.msisdn in (select p.msisdn from p where p.alias is null)
+		order by x.msisdn, x.service_type, x.status = 'ACTIVE' desc, x.service_id, x.line
 	)
 	select p.subscription_code, p.alias, p.msisdn, p.product_name, p.date_created,
 	       p.date_active, p.date_unsubscribed,
@@ -134,15 +136,26 @@ begin
 	analyze recon_a;
 
 	create temp table recon_found as
-	with live as (
-		select p.*, row_number() over (
-			partition by p.family, p.service, p.svc_key
-			order by p.date_created, p.subscription_code collate "C") as rank_in_service
-		from recon_p p
+	with live as not materialized (
+		select p.* from recon_p p
 		where p.product_id is not null and p.status in ('ACTIVE', 'PENDING_UNSUBSCRIPTION')
+	), dup_groups as (  -- services with more than one live P of a family: few, so rank only those
+		select l.family, l.service, l.svc_key from live l
+		group by l.family, l.service, l.svc_key having count(*) > 1
+	), ranks as (
+		select l.subscription_code, row_number() over (
+			partition by l.family, l.service, l.svc_key
+			order by l.date_created, l.subscription_code collate "C") as rank_in_service
+		from live l join dup_groups g on g.family = l.family and g.service = l.service
+		                             and g.svc_key = l.svc_key
+	), live_ranked as (  -- a P alone in its service ranks 1 (a subscriptionCode is current once)
+		select l.*, coalesce(r.rank_in_service, 1) as rank_in_service
+		from live l left join ranks r on r.subscription_code = l.subscription_code
 	), addon_groups as (  -- per service and family: its live add-ons, and the earliest started
 		select distinct on (a.service_id, a.family, a.service) a.service_id, a.family, a.service,
-		       count(*) over (partition by a.service_id, a.family, a.service) as n_addons,
+		       count(*) over (partition by a.service_id, a.family, a.service
+		                      order by a.start_date, a.line  -- the sort DISTINCT ON needs: one
+		                      rows between unbounded preceding and unbounded following) as n_addons,
 		       a.sku, a.status, a.start_date, a.monthly_price as sku_price
 		from recon_a a order by a.service_id, a.family, a.service, a.start_date, a.line
 	), partner_side as (
@@ -161,38 +174,46 @@ begin
 		       when abs(g.start_date - (l.date_active at time zone 'UTC')::date) > p_tolerance
 		         then 'DATE_MISMATCH'
 		       end as category
-		from live l left join addon_groups g on g.service_id = l.s_service_id
-		                                     and g.family = l.family and g.service = l.service
+		from live_ranked l left join addon_groups g on g.service_id = l.s_service_id
+		                                            and g.family = l.family and g.service = l.service
 	), bss_keys as (  -- one per (service_id, sku): the earliest started live add-on counts
 		select distinct on (a.service_id, a.sku) a.*
 		from recon_a a order by a.service_id, a.sku, a.start_date, a.line
-	), p_link as (  -- how a P belongs to an add-on's service (SPEC §5, §8 Add-ons)
+	), p_link as not materialized (  -- how a P belongs to an add-on's service (SPEC §5, §8 Add-ons)
 		select p.*, p.status in ('ACTIVE', 'PENDING_UNSUBSCRIPTION') as live,
 		       coalesce(p.s_service_id, p.alias) as link_service_id,
 		       case when p.s_service_id is null and p.alias is null then p.msisdn end as link_msisdn
 		from recon_p p where p.product_id is not null
-	), bss_p as (  -- every P of each add-on key's service and family
+	), dead_keys as (  -- add-on keys with no live P of the family for the service: usually few,
+		               -- so the latest P is looked for only for them (hash anti-joins)
+		select k.* from bss_keys k
+		where not exists (select 1 from p_link l
+		                  where l.live and l.family = k.family and l.service = k.service
+		                    and l.link_service_id = k.service_id)
+		  and not exists (select 1 from p_link l
+		                  where l.live and l.family = k.family and l.service = k.service
+		                    and l.link_msisdn = k.msisdn)
+	), bss_p as (  -- every P of each such key's service and family
 		select k.service_id as k_service_id, k.sku as k_sku, l.*
-		from bss_keys k join p_link l on l.family = k.family and l.service = k.service
-		                             and l.link_service_id = k.service_id
+		from dead_keys k join p_link l on l.family = k.family and l.service = k.service
+		                              and l.link_service_id = k.service_id
 		union all
 		select k.service_id, k.sku, l.*
-		from bss_keys k join p_link l on l.family = k.family and l.service = k.service
-		                             and l.link_msisdn = k.msisdn
-	), bss_latest as (  -- L, and whether any of them is live
-		select distinct on (b.k_service_id, b.k_sku) b.*,
-		       bool_or(b.live) over (partition by b.k_service_id, b.k_sku) as any_live
+		from dead_keys k join p_link l on l.family = k.family and l.service = k.service
+		                              and l.link_msisdn = k.msisdn
+	), bss_latest as (  -- L: the latest of them
+		select distinct on (b.k_service_id, b.k_sku) b.*
 		from bss_p b
 		order by b.k_service_id, b.k_sku, b.date_created desc, b.subscription_code collate "C" desc
 	), plans as (
 		select distinct on (x.service_id) x.service_id, x.plan_code
-		from ottrecon.bss_subscriber x where x.snapshot_id = sub_snap
+		from ottrecon.bss_subscriber x
+		where x.snapshot_id = sub_snap and x.service_id in (select k.service_id from dead_keys k)
 		order by x.service_id, x.status = 'ACTIVE' desc, x.line
 	), bss_l as (
 		select k.*, lp.subscription_code, lp.alias, lp.msisdn as p_msisdn, lp.product_name,
-		       lp.status as p_status, lp.date_active, lp.date_unsubscribed, lp.any_live,
-		       pl.plan_code
-		from bss_keys k
+		       lp.status as p_status, lp.date_active, lp.date_unsubscribed, pl.plan_code
+		from dead_keys k
 		left join bss_latest lp on lp.k_service_id = k.service_id and lp.k_sku = k.sku
 		left join plans pl on pl.service_id = k.service_id
 	)
@@ -244,7 +265,7 @@ begin
 		                 then 'UNSUBSCRIBED_STILL_BILLED' end
 		       when d - b.start_date > p_assoc_grace then 'BILLED_NOT_ACTIVE_AT_PARTNER'
 		       end as category
-		from bss_l b where not coalesce(b.any_live, false)
+		from bss_l b
 	) c where c.category is not null;
 end $$;
 

@@ -41,6 +41,9 @@ static int run(PGconn *conn, const struct config *cfg, const char *as_of, const 
 	struct strbuf dir = STRBUF_INIT;
 	strbuf_addf(&dir, "%s/reports", cfg->spool);
 	int rc = fs_mkdirs(dir.buf, 0750, e);
+	/* The reports sort all of a run's discrepancies: in memory rather than on disk. */
+	if (!rc)
+		rc = db_exec(conn, "cannot set work_mem", "set work_mem = '256MB'", 0, NULL, NULL, e);
 	if (!rc)
 		rc = db_begin(conn, e);
 	/* Two reconciles at once would race on the runs they replace: the second waits. */
