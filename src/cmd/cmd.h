@@ -46,6 +46,14 @@ int cmd_usage_error(const struct global_opts *g, const char *usage, const char *
  * EXIT_IOERR when stdout could not be written. */
 int cmd_finish_stdout(int code);
 
+/* pull and push: their shared options, then run(cfg, partner, dry_run, sftp options). */
+struct partner_config;
+struct tp_sftp_opts;
+typedef int (*xfer_cmd_run_fn)(const struct config *cfg, const struct partner_config *p,
+			       bool dry_run, const struct tp_sftp_opts *so);
+int cmd_xfer_main(int argc, char **argv, struct global_opts *g, const char *usage,
+		  xfer_cmd_run_fn run);
+
 int cmd_validate(int argc, char **argv, struct global_opts *g);
 int cmd_db(int argc, char **argv, struct global_opts *g);
 int cmd_load(int argc, char **argv, struct global_opts *g);
