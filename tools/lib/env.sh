@@ -25,7 +25,8 @@ OTTR_PACKAGES=(
 	libpq-dev libyaml-dev libssh2-1-dev libcsv-dev libssl-dev check
 	postgresql openssh-server openssh-client time
 	python3     # meson runs on it
-	util-linux  # runuser (run the PostgreSQL server as postgres when we are root)
+	util-linux  # runuser (run the PostgreSQL server as postgres when we are root), flock
+	procps      # pgrep (tests find the children of a process they stop)
 )
 
 OTTR_ENV_SH=$(readlink -f "${BASH_SOURCE[0]}")
