@@ -53,40 +53,45 @@ static void compact_date(const char *as_of, char out[9])
 	out[j] = '\0';
 }
 
-/* Writes the header and the rows of res (NULL values empty) to path, atomically. */
-static int write_csv(const char *path, const char *const *header, size_t ncol,
-		     const PGresult *res, struct err *e)
+/* Runs sql and streams its rows (single-row mode: memory stays flat however many discrepancies
+ * there are) into path under header, atomically: the file appears whole or not at all. */
+static int query_to_csv(PGconn *conn, const char *what, const char *sql, int nparams,
+			const char *const *params, const char *path, const char *const *header,
+			size_t ncol, struct err *e)
 {
 	struct atomic_file af;
 	int rc = atomic_open(&af, path, 0640, e);
 	if (rc)
 		return rc;
+	if (!PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0) ||
+	    !PQsetSingleRowMode(conn)) {
+		atomic_abort(&af);
+		return err_set(e, PQstatus(conn) == CONNECTION_BAD ? EXIT_UNAVAILABLE : EXIT_SOFTWARE,
+			       "%s: %s", what, PQerrorMessage(conn));
+	}
 	int bad = csv_write_row(af.fp, header, NULL, ncol);
 	const char **f = xcalloc(ncol, sizeof(*f));
-	for (int r = 0; !bad && r < PQntuples(res); r++) {
-		for (size_t c = 0; c < ncol; c++)
-			f[c] = PQgetisnull(res, r, (int)c) ? NULL : PQgetvalue(res, r, (int)c);
-		bad = csv_write_row(af.fp, f, NULL, ncol);
+	PGresult *res;
+	while ((res = PQgetResult(conn)) != NULL) { /* read every result, even after a failure */
+		ExecStatusType st = PQresultStatus(res);
+		if (st == PGRES_SINGLE_TUPLE && !bad && !rc) {
+			for (size_t c = 0; c < ncol; c++)
+				f[c] = PQgetisnull(res, 0, (int)c) ? NULL : PQgetvalue(res, 0, (int)c);
+			bad = csv_write_row(af.fp, f, NULL, ncol);
+		} else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && !rc) {
+			rc = err_set(e, PQstatus(conn) == CONNECTION_BAD ? EXIT_UNAVAILABLE :
+					EXIT_SOFTWARE, "%s: %s", what, PQresultErrorMessage(res));
+		}
+		PQclear(res);
 	}
 	free(f);
-	if (bad) {
+	if (!rc && bad)
+		rc = err_set(e, EXIT_IOERR, "cannot write '%s'", path);
+	if (rc) {
 		atomic_abort(&af);
-		return err_set(e, EXIT_IOERR, "cannot write '%s'", path);
+		return rc;
 	}
 	return atomic_commit(&af, e);
-}
-
-static int query_to_csv(PGconn *conn, const char *what, const char *sql, int nparams,
-			const char *const *params, const char *path, const char *const *header,
-			size_t ncol, struct err *e)
-{
-	PGresult *res = NULL;
-	int rc = db_exec(conn, what, sql, nparams, params, &res, e);
-	if (rc)
-		return rc;
-	rc = write_csv(path, header, ncol, res, e);
-	PQclear(res);
-	return rc;
 }
 
 int report_write_discrepancies(PGconn *conn, const char *dir, const char *country,
