@@ -20,7 +20,9 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "churn", cmd_churn, "churn [--as-of D] [--country CC] [--force]: write the early-churn file" },
 	{ "db", cmd_db, "db migrate | db status: apply / show sql/ migrations" },
+	{ "eligibility", cmd_eligibility, "eligibility [--as-of D] [--country CC] [--full|--delta]: write the eligibility file" },
 	{ "ingest", cmd_ingest, "ingest [--as-of D]: load everything waiting in spool/inbox and spool/bss" },
 	{ "load", cmd_load, "load --layout NAME [--as-of D] [--force] FILE...: load files" },
 	{ "pull", cmd_pull, "pull [--partner P] [--dry-run]: fetch new partner files into spool/inbox" },
@@ -38,7 +40,7 @@ static void print_help(FILE *out)
 	fputs(main_usage, out);
 	fputs("\ncommands:\n", out);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
 	fputs("\nconfiguration: --config FILE, else $OTTRECON_CONFIG, else /etc/ottrecon/ottrecon.yaml\n"
 	      "`ottrecon COMMAND --help` shows a command's options; see README.md.\n", out);
 }

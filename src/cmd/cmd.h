@@ -54,6 +54,9 @@ typedef int (*xfer_cmd_run_fn)(const struct config *cfg, const struct partner_co
 int cmd_xfer_main(int argc, char **argv, struct global_opts *g, const char *usage,
 		  xfer_cmd_run_fn run);
 
+/* eligibility and churn: their shared options, then feed_run() (kind: enum feed_kind). */
+int cmd_feed_main(int argc, char **argv, struct global_opts *g, const char *usage, int kind);
+
 int cmd_validate(int argc, char **argv, struct global_opts *g);
 int cmd_db(int argc, char **argv, struct global_opts *g);
 int cmd_load(int argc, char **argv, struct global_opts *g);
@@ -61,5 +64,7 @@ int cmd_ingest(int argc, char **argv, struct global_opts *g);
 int cmd_pull(int argc, char **argv, struct global_opts *g);
 int cmd_push(int argc, char **argv, struct global_opts *g);
 int cmd_reconcile(int argc, char **argv, struct global_opts *g);
+int cmd_eligibility(int argc, char **argv, struct global_opts *g);
+int cmd_churn(int argc, char **argv, struct global_opts *g);
 
 #endif

@@ -108,14 +108,38 @@ int recon_load_config(PGconn *conn, const struct config *cfg, struct err *e)
 	return rc;
 }
 
+/* The rule parameters of the configuration, as text for a statement's $3, $4, $5. */
+struct recon_params {
+	char tol[32], assoc[32], unsub[32];
+};
+
+static void recon_params(const struct config *cfg, struct recon_params *p)
+{
+	snprintf(p->tol, sizeof(p->tol), "%ld", cfg->recon.date_tolerance_days);
+	snprintf(p->assoc, sizeof(p->assoc), "%ld", cfg->recon.association_grace_days);
+	snprintf(p->unsub, sizeof(p->unsub), "%ld", cfg->recon.unsubscribe_grace_days);
+}
+
+int recon_find(PGconn *conn, const struct config *cfg, const char *country, const char *as_of,
+	       struct err *e)
+{
+	struct recon_params rp;
+	recon_params(cfg, &rp);
+	const char *params[] = { country, as_of, rp.tol, rp.assoc, rp.unsub };
+	char what[128];
+	snprintf(what, sizeof(what), "cannot apply the rules of SPEC §5 to country %s as of %s",
+		 country, as_of);
+	return db_exec(conn, what,
+		       "select recon.find_discrepancies($1, $2::date, $3::int, $4::int, $5::int)",
+		       5, params, NULL, e);
+}
+
 int recon_run_country(PGconn *conn, const struct config *cfg, const char *country,
 		      const char *as_of, struct err *e)
 {
-	char tol[32], assoc[32], unsub[32];
-	snprintf(tol, sizeof(tol), "%ld", cfg->recon.date_tolerance_days);
-	snprintf(assoc, sizeof(assoc), "%ld", cfg->recon.association_grace_days);
-	snprintf(unsub, sizeof(unsub), "%ld", cfg->recon.unsubscribe_grace_days);
-	const char *params[] = { country, as_of, tol, assoc, unsub };
+	struct recon_params rp;
+	recon_params(cfg, &rp);
+	const char *params[] = { country, as_of, rp.tol, rp.assoc, rp.unsub };
 	char what[128];
 	snprintf(what, sizeof(what), "cannot reconcile country %s as of %s", country, as_of);
 	PGresult *res = NULL;

@@ -7,6 +7,7 @@
 #include "core/strbuf.h"
 #include "db/db.h"
 #include "layout/csvout.h"
+#include "report/csvquery.h"
 #include "report/recon_report.h"
 
 /* Amounts: at least 2 decimals, more only when the configured price has them. */
@@ -53,47 +54,6 @@ static void compact_date(const char *as_of, char out[9])
 	out[j] = '\0';
 }
 
-/* Runs sql and streams its rows (single-row mode: memory stays flat however many discrepancies
- * there are) into path under header, atomically: the file appears whole or not at all. */
-static int query_to_csv(PGconn *conn, const char *what, const char *sql, int nparams,
-			const char *const *params, const char *path, const char *const *header,
-			size_t ncol, struct err *e)
-{
-	struct atomic_file af;
-	int rc = atomic_open(&af, path, 0640, e);
-	if (rc)
-		return rc;
-	if (!PQsendQueryParams(conn, sql, nparams, NULL, params, NULL, NULL, 0) ||
-	    !PQsetSingleRowMode(conn)) {
-		atomic_abort(&af);
-		return err_set(e, PQstatus(conn) == CONNECTION_BAD ? EXIT_UNAVAILABLE : EXIT_SOFTWARE,
-			       "%s: %s", what, PQerrorMessage(conn));
-	}
-	int bad = csv_write_row(af.fp, header, NULL, ncol);
-	const char **f = xcalloc(ncol, sizeof(*f));
-	PGresult *res;
-	while ((res = PQgetResult(conn)) != NULL) { /* read every result, even after a failure */
-		ExecStatusType st = PQresultStatus(res);
-		if (st == PGRES_SINGLE_TUPLE && !bad && !rc) {
-			for (size_t c = 0; c < ncol; c++)
-				f[c] = PQgetisnull(res, 0, (int)c) ? NULL : PQgetvalue(res, 0, (int)c);
-			bad = csv_write_row(af.fp, f, NULL, ncol);
-		} else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && !rc) {
-			rc = err_set(e, PQstatus(conn) == CONNECTION_BAD ? EXIT_UNAVAILABLE :
-					EXIT_SOFTWARE, "%s: %s", what, PQresultErrorMessage(res));
-		}
-		PQclear(res);
-	}
-	free(f);
-	if (!rc && bad)
-		rc = err_set(e, EXIT_IOERR, "cannot write '%s'", path);
-	if (rc) {
-		atomic_abort(&af);
-		return rc;
-	}
-	return atomic_commit(&af, e);
-}
-
 int report_write_discrepancies(PGconn *conn, const char *dir, const char *country,
 			       const char *as_of, bool mask_pii, struct err *e)
 {
@@ -102,9 +62,9 @@ int report_write_discrepancies(PGconn *conn, const char *dir, const char *countr
 	compact_date(as_of, ymd);
 	strbuf_addf(&path, "%s/discrepancies_%s_%s.csv", dir, country, ymd);
 	const char *params[] = { country, as_of, mask_pii ? "true" : "false" };
-	int rc = query_to_csv(conn, "cannot read the discrepancies", discrepancies_sql, 3, params,
-			      path.buf, discrepancies_header,
-			      sizeof(discrepancies_header) / sizeof(discrepancies_header[0]), e);
+	int rc = csvq_write(conn, "cannot read the discrepancies", discrepancies_sql, 3, params,
+			    path.buf, discrepancies_header,
+			    sizeof(discrepancies_header) / sizeof(discrepancies_header[0]), NULL, e);
 	strbuf_release(&path);
 	return rc;
 }
@@ -116,8 +76,8 @@ int report_write_summary(PGconn *conn, const char *dir, const char *as_of, struc
 	compact_date(as_of, ymd);
 	strbuf_addf(&path, "%s/recon_summary_%s.csv", dir, ymd);
 	const char *params[] = { as_of };
-	int rc = query_to_csv(conn, "cannot read the summary", summary_sql, 1, params, path.buf,
-			      summary_header, sizeof(summary_header) / sizeof(summary_header[0]), e);
+	int rc = csvq_write(conn, "cannot read the summary", summary_sql, 1, params, path.buf,
+			    summary_header, sizeof(summary_header) / sizeof(summary_header[0]), NULL, e);
 	strbuf_release(&path);
 	return rc;
 }

@@ -1,0 +1,91 @@
+/* feed_cmd.c: what `eligibility` and `churn` share: options, connection, feed_run(). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "config/config.h"
+#include "core/err.h"
+#include "core/paths.h"
+#include "core/timeutil.h"
+#include "db/db.h"
+#include "db/migrate.h"
+#include "feed/feed.h"
+
+int cmd_feed_main(int argc, char **argv, struct global_opts *g, const char *usage, int kind)
+{
+	static const struct option opts[] = {
+		GLOBAL_LONG_OPTIONS,
+		{ "as-of", required_argument, NULL, 'a' },
+		{ "country", required_argument, NULL, 'c' },
+		{ "full", no_argument, NULL, 'F' },
+		{ "delta", no_argument, NULL, 'D' },
+		{ "force", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct feed_opts o = { .kind = (enum feed_kind)kind, .mode = FEED_MODE_AUTO };
+	int64_t days = time_today_utc();
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, GLOBAL_SHORT_OPTIONS, opts, NULL)) != -1) {
+		int r = global_option(g, opt, optarg);
+		if (r < 0)
+			return EXIT_USAGE;
+		if (r > 0)
+			continue;
+		switch (opt) {
+		case 'h':
+			fputs(usage, stdout);
+			return cmd_finish_stdout(EXIT_OK);
+		case 'a':
+			if (time_parse_date(optarg, &days) != NULL)
+				return cmd_usage_error(g, usage, "--as-of must be a date YYYY-MM-DD, not '%s'",
+						       optarg);
+			break;
+		case 'c':
+			o.country = optarg;
+			break;
+		case 'F':
+		case 'D':
+			if (o.kind != FEED_ELIGIBILITY)
+				return cmd_usage_error(g, usage, "unknown option '%s'",
+						       opt == 'F' ? "--full" : "--delta");
+			if (o.mode != FEED_MODE_AUTO)
+				return cmd_usage_error(g, usage, "--full and --delta exclude each other");
+			o.mode = opt == 'F' ? FEED_MODE_FULL : FEED_MODE_DELTA;
+			break;
+		case 'f':
+			o.force = true;
+			break;
+		default:
+			return cmd_usage_error(g, usage, "unknown option");
+		}
+	}
+	if (optind < argc)
+		return cmd_usage_error(g, usage, "unexpected argument '%s'", argv[optind]);
+
+	struct config *cfg = NULL;
+	int rc = cmd_load_config(g, true, &cfg);
+	if (rc)
+		return rc;
+	if (o.country && !config_country(cfg, o.country)) {
+		rc = cmd_usage_error(g, usage, "country '%s' is not configured", o.country);
+		config_free(cfg);
+		return rc;
+	}
+	char as_of[16];
+	time_format_date(days, as_of, sizeof(as_of));
+	o.as_of = as_of;
+
+	struct err e = { 0 };
+	PGconn *conn = NULL;
+	int worst = 0;
+	if ((rc = db_connect(cfg->conninfo, &conn, &e)) == 0)
+		rc = migrate_check_current(conn, paths_sql_dir(), &e);
+	if (!rc)
+		rc = feed_run(conn, cfg, &o, stdout, &worst, &e);
+	if (rc)
+		log_err(&e);
+	db_close(conn);
+	config_free(cfg);
+	return cmd_finish_stdout(exit_worst(rc, worst));
+}
