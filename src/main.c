@@ -24,6 +24,7 @@ static const struct command commands[] = {
 	{ "db", cmd_db, "db migrate | db status: apply / show sql/ migrations" },
 	{ "eligibility", cmd_eligibility, "eligibility [--as-of D] [--country CC] [--full|--delta]: write the eligibility file" },
 	{ "ingest", cmd_ingest, "ingest [--as-of D]: load everything waiting in spool/inbox and spool/bss" },
+	{ "kpi", cmd_kpi, "kpi --month YYYY-MM [--country CC]: write the monthly KPI report" },
 	{ "load", cmd_load, "load --layout NAME [--as-of D] [--force] FILE...: load files" },
 	{ "pull", cmd_pull, "pull [--partner P] [--dry-run]: fetch new partner files into spool/inbox" },
 	{ "push", cmd_push, "push [--partner P] [--dry-run]: upload spool/outbox to the partner" },

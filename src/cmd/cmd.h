@@ -66,5 +66,6 @@ int cmd_push(int argc, char **argv, struct global_opts *g);
 int cmd_reconcile(int argc, char **argv, struct global_opts *g);
 int cmd_eligibility(int argc, char **argv, struct global_opts *g);
 int cmd_churn(int argc, char **argv, struct global_opts *g);
+int cmd_kpi(int argc, char **argv, struct global_opts *g);
 
 #endif

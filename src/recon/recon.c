@@ -105,6 +105,13 @@ int recon_load_config(PGconn *conn, const struct config *cfg, struct err *e)
 	if (!rc)
 		rc = db_exec(conn, "cannot analyze the configuration tables",
 			     "analyze recon_country, recon_product, recon_plan", 0, NULL, NULL, e);
+	/* The report views (report.kpi_monthly) read the configuration saved here. */
+	char free_days[32];
+	snprintf(free_days, sizeof(free_days), "%ld", cfg->recon.free_period_days);
+	const char *params[] = { free_days };
+	if (!rc)
+		rc = db_exec(conn, "cannot save the configuration", "select conf.save($1::int)", 1,
+			     params, NULL, e);
 	return rc;
 }
 
