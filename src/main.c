@@ -26,9 +26,11 @@ static const struct command commands[] = {
 	{ "ingest", cmd_ingest, "ingest [--as-of D]: load everything waiting in spool/inbox and spool/bss" },
 	{ "kpi", cmd_kpi, "kpi --month YYYY-MM [--country CC]: write the monthly KPI report" },
 	{ "load", cmd_load, "load --layout NAME [--as-of D] [--force] FILE...: load files" },
+	{ "nightly", cmd_nightly, "nightly [--as-of D]: pull, ingest, reconcile, eligibility, churn, push, reports" },
 	{ "pull", cmd_pull, "pull [--partner P] [--dry-run]: fetch new partner files into spool/inbox" },
 	{ "push", cmd_push, "push [--partner P] [--dry-run]: upload spool/outbox to the partner" },
 	{ "reconcile", cmd_reconcile, "reconcile [--as-of D] [--country CC] [--fail-on new|any]: reconcile and report" },
+	{ "status", cmd_status, "status: recent runs, files waiting and refused, open discrepancies" },
 	{ "validate", cmd_validate, "validate --layout NAME FILE...: check files; no database needed" },
 };
 

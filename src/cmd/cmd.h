@@ -67,5 +67,7 @@ int cmd_reconcile(int argc, char **argv, struct global_opts *g);
 int cmd_eligibility(int argc, char **argv, struct global_opts *g);
 int cmd_churn(int argc, char **argv, struct global_opts *g);
 int cmd_kpi(int argc, char **argv, struct global_opts *g);
+int cmd_nightly(int argc, char **argv, struct global_opts *g);
+int cmd_status(int argc, char **argv, struct global_opts *g);
 
 #endif

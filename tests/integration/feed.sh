@@ -168,10 +168,12 @@ assert_file "$OUTBOX/eligibility_XX_20261204.csv" "$EH"
 
 # --- pushed files are never replaced; --force writes a new version -----------------------------
 if [[ -n ${OTTRECON_TEST_SFTP_PORT:-} ]]; then
-	mkdir -p "$OTTRECON_TEST_SFTP_ROOT/incoming"
+	REMOTE_OUT=$OTTRECON_TEST_SFTP_ROOT/$TEST_NAME/incoming   # this test's own remote folder
+	rm -rf "$REMOTE_OUT" && mkdir -p "$REMOTE_OUT"
+	sed -i "s|^      remote_outbox: .*|      remote_outbox: $REMOTE_OUT|" "$CONFIG"
 	assert_exit 0 "$OTTRECON_BIN" push
 	[[ -f $SENT/eligibility_XX_20261204.csv ]] || fail "push did not move the file to sent/"
-	cmp "$SENT/eligibility_XX_20261204.csv" "$OTTRECON_TEST_SFTP_ROOT/incoming/eligibility_XX_20261204.csv" ||
+	cmp "$SENT/eligibility_XX_20261204.csv" "$REMOTE_OUT/eligibility_XX_20261204.csv" ||
 		fail "the partner's copy differs"
 else
 	mkdir -p "$SENT" && mv "$OUTBOX"/* "$SENT"/   # what push does locally
