@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buildconf.h"
@@ -106,6 +107,11 @@ int cmd_load_config(const struct global_opts *g, bool required, struct config **
 		log_err(&e);
 		return e.code ? e.code : EXIT_CONFIG;
 	}
+	struct stat st;
+	if (config_has_secret(*out) && stat(path, &st) == 0 && (st.st_mode & S_IROTH))
+		log_warn("%s holds a database password and is readable by others (mode %04o):"
+			 " chmod o-r it, or keep the password in ~/.pgpass", path,
+			 (unsigned)(st.st_mode & 07777));
 	return 0;
 }
 

@@ -544,6 +544,25 @@ int config_load(const char *path, struct config **out, struct err *e)
 	return 0;
 }
 
+bool config_has_secret(const struct config *c)
+{
+	const char *ci = c ? c->conninfo : NULL;
+	if (!ci)
+		return false;
+	/* keyword form: password=...; URI form: postgresql://user:secret@host */
+	for (const char *p = ci; *p; p++)
+		if (strncasecmp(p, "password", 8) == 0)
+			return true;
+	const char *scheme = strstr(ci, "://");
+	if (scheme) {
+		const char *auth = scheme + 3;
+		size_t end = strcspn(auth, "@/?");
+		if (auth[end] == '@' && memchr(auth, ':', end))
+			return true;
+	}
+	return false;
+}
+
 static void free_list(char **list, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

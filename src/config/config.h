@@ -90,6 +90,9 @@ int config_load(const char *path, struct config **out, struct err *e);
 /* The defaults of SPEC §2 with no countries, for commands that can run without a file. */
 struct config *config_defaults(void);
 void config_free(struct config *c);
+/* True when the database conninfo holds a password (password=..., or user:secret@ in a URI):
+ * the file should then not be readable by others (the commands warn). */
+bool config_has_secret(const struct config *c);
 
 /* Which file to read: the --config argument if given, else $OTTRECON_CONFIG, else
  * /etc/ottrecon/ottrecon.yaml. *explicit is false only for the built-in default path. */

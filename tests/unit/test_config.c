@@ -389,6 +389,27 @@ START_TEST(test_empty_file_is_an_error)
 }
 END_TEST
 
+START_TEST(test_secret_in_conninfo_is_recognised)
+{
+	struct config *c = config_defaults();
+	const char *secret[] = { "dbname=x password=s3cret", "host=h PASSWORD = 'x'",
+				 "postgresql://u:s3cret@db/x", "postgres://u:p@h:5432/d?sslmode=require" };
+	const char *plain[] = { "", "dbname=ottrecon user=ottrecon", "postgresql://u@db/x",
+				"postgresql://db:5432/x", "postgresql:///x?host=/tmp" };
+	for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++) {
+		free(c->conninfo);
+		c->conninfo = strdup(secret[i]);
+		ck_assert_msg(config_has_secret(c), "%s", secret[i]);
+	}
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+		free(c->conninfo);
+		c->conninfo = strdup(plain[i]);
+		ck_assert_msg(!config_has_secret(c), "%s", plain[i]);
+	}
+	config_free(c);
+}
+END_TEST
+
 Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -413,6 +434,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, test_yamlev_reads_typed_values_with_lines);
 	tcase_add_test(tc, test_yamlev_type_errors_name_the_key);
 	tcase_add_test(tc, test_empty_file_is_an_error);
+	tcase_add_test(tc, test_secret_in_conninfo_is_recognised);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# environment.sh: a bad environment gets a clear message and the right exit (SPEC §1; issue 8):
+# the database down (69), the schema not migrated (78, naming `ottrecon db migrate`), the spool
+# not writable (74, naming the path), a configuration holding a password and readable by others
+# (a warning), and nothing written when a step cannot start.
+# shellcheck source=tests/integration/lib.sh
+source "$(dirname "$0")/lib.sh"
+export OTTRECON_DATADIR=$SRCDIR
+write_config
+
+# The database down: a port where nothing listens (the same socket dir, another port).
+sed "s|conninfo: .*|conninfo: \"dbname=$TEST_DB port=1\"|" "$CONFIG" >"$WORK/down.yaml"
+for cmd in "db status" "ingest" "reconcile" "eligibility" "churn" "kpi --month 2026-11" "nightly" "status"; do
+	# shellcheck disable=SC2086 # (cmd carries its arguments)
+	assert_exit 69 "$OTTRECON_BIN" --config "$WORK/down.yaml" $cmd
+	assert_file_contains "$ERR" "cannot connect to the database"
+done
+
+# Not migrated: 78 and the fix named.
+for cmd in "ingest" "reconcile" "eligibility" "churn" "kpi --month 2026-11" "nightly" "status"; do
+	# shellcheck disable=SC2086
+	assert_exit 78 "$OTTRECON_BIN" $cmd
+	assert_file_contains "$ERR" "ottrecon db migrate"
+done
+assert_exit 0 "$OTTRECON_BIN" db migrate
+
+# The spool cannot be made (a file where a directory should be; as root, modes do not stop us).
+echo "not a directory" >"$WORK/blocker"
+sed "s|^spool: .*|spool: $WORK/blocker/spool|" "$CONFIG" >"$WORK/nospool.yaml"
+for cmd in "ingest" "eligibility" "kpi --month 2026-11"; do
+	# shellcheck disable=SC2086
+	assert_exit 74 "$OTTRECON_BIN" --config "$WORK/nospool.yaml" $cmd
+	assert_file_contains "$ERR" "$WORK/blocker"
+done
+assert_eq 0 "$(psql_val "select count(*) from feed.file")" "no partner file recorded without a spool"
+
+# A password in a configuration others can read: a warning naming the file (the password is
+# never printed).
+sed "s|conninfo: .*|conninfo: \"dbname=$TEST_DB password=hunter2\"|" "$CONFIG" >"$WORK/secret.yaml"
+chmod 0644 "$WORK/secret.yaml"
+assert_exit 0 "$OTTRECON_BIN" --config "$WORK/secret.yaml" status
+assert_file_contains "$ERR" "$WORK/secret.yaml holds a database password and is readable by others (mode 0644)"
+assert_file_not_contains "$ERR" "hunter2"
+chmod 0640 "$WORK/secret.yaml"
+assert_exit 0 "$OTTRECON_BIN" --config "$WORK/secret.yaml" status
+assert_file_not_contains "$ERR" "readable by others"
+note "environment: all checks passed"
