@@ -4,6 +4,7 @@
 
 static const char usage[] =
 	"usage: ottrecon churn [--as-of YYYY-MM-DD] [--country CC] [--force]\n"
+	"                      [--skip-pushed]\n"
 	"\n"
 	"Writes the early-churn (deactivations) file for the partner (SPEC §3.6) for each\n"
 	"configured country: SPOOL/outbox/deactivations_<CC>_<YYYYMMDD>.csv and its .ctl file.\n"
@@ -19,6 +20,8 @@ static const char usage[] =
 	"  --force        the file of that date was pushed already: write a new version\n"
 	"                 (deactivations_<CC>_<YYYYMMDD>_2.csv, ...); without it that is refused.\n"
 	"                 A file of that date not pushed yet is simply replaced.\n"
+	"  --skip-pushed  the file of that date was pushed already: write nothing and exit 0\n"
+	"                 (what nightly does when a date is run again)\n"
 	"\n"
 	"exit: 0 written, 64 usage, 65 a country refused (a later file exists or already pushed),\n"
 	"69 database unreachable, 78 configuration error or schema not migrated\n";

@@ -5,6 +5,7 @@
 
 static const char usage[] =
 	"usage: ottrecon eligibility [--as-of YYYY-MM-DD] [--country CC] [--full|--delta] [--force]\n"
+	"                            [--skip-pushed]\n"
 	"\n"
 	"Writes the eligibility file the partner expects (Docomo chapter 7, SPEC §3.5) for each\n"
 	"configured country: SPOOL/outbox/eligibility_<CC>_<YYYYMMDD>.csv and its .ctl file\n"
@@ -22,6 +23,8 @@ static const char usage[] =
 	"  --force        the file of that date was pushed already: write a new version\n"
 	"                 (eligibility_<CC>_<YYYYMMDD>_2.csv, ...); without it that is refused.\n"
 	"                 A file of that date not pushed yet is simply replaced.\n"
+	"  --skip-pushed  the file of that date was pushed already: write nothing and exit 0\n"
+	"                 (what nightly does when a date is run again)\n"
 	"\n"
 	"exit: 0 written, 64 usage, 65 a country refused (a later file exists, already pushed, or\n"
 	"no subscriber snapshot), 69 database unreachable, 78 configuration error or schema not\n"

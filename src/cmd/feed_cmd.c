@@ -20,6 +20,7 @@ int cmd_feed_main(int argc, char **argv, struct global_opts *g, const char *usag
 		{ "full", no_argument, NULL, 'F' },
 		{ "delta", no_argument, NULL, 'D' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "skip-pushed", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct feed_opts o = { .kind = (enum feed_kind)kind, .mode = FEED_MODE_AUTO };
@@ -55,6 +56,9 @@ int cmd_feed_main(int argc, char **argv, struct global_opts *g, const char *usag
 			break;
 		case 'f':
 			o.force = true;
+			break;
+		case 'S':
+			o.skip_pushed = true;
 			break;
 		default:
 			return cmd_usage_error(g, usage, "unknown option");

@@ -299,8 +299,9 @@ static void run_steps(struct nightly *n)
 	const char *blocked = ingest_blocks(ingest_rc) ? "ingest failed" : NULL;
 
 	const char *recon_args[] = { "reconcile", "--as-of", as_of, NULL };
-	const char *elig_args[] = { "eligibility", "--as-of", as_of, NULL };
-	const char *churn_args[] = { "churn", "--as-of", as_of, NULL };
+	/* A date run again after its files were pushed: nothing to write, not an error. */
+	const char *elig_args[] = { "eligibility", "--as-of", as_of, "--skip-pushed", NULL };
+	const char *churn_args[] = { "churn", "--as-of", as_of, "--skip-pushed", NULL };
 	if (blocked) {
 		skip(n, "reconcile", blocked);
 		skip(n, "eligibility", blocked);

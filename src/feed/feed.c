@@ -287,6 +287,9 @@ static int plan_country(struct feed *f, const char *cc, struct strbuf *name, int
 			refuse(f, "%s %s: not written: %s was written for a later date (%s); a %s file"
 			       " compares with the last one, so dates only move forward", cc,
 			       f->o->as_of, last_name, last_as_of, k->kind);
+		} else if (cmp == 0 && pushed && f->o->skip_pushed && !f->o->force) {
+			log_info("%s %s: %s was pushed already: nothing to write", cc, f->o->as_of,
+				 last_name);
 		} else if (cmp == 0 && pushed && !f->o->force) {
 			refuse(f, "%s %s: not written: %s was pushed already (it is in %s); use --force"
 			       " to write a new version %s_%s_%s_%d.csv", cc, f->o->as_of, last_name,

@@ -24,6 +24,7 @@ struct feed_opts {
 	const char *country; /* NULL: every configured country */
 	enum feed_mode mode; /* eligibility: AUTO = delta once a file was written, else full */
 	bool force;          /* a file for that date was pushed already: write version _2, _3, ... */
+	bool skip_pushed;    /* ... or skip that country quietly (nightly re-run of a date done) */
 };
 
 /*

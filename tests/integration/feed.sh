@@ -181,6 +181,10 @@ fi
 assert_exit 65 "$OTTRECON_BIN" eligibility --as-of 2026-12-04 --country XX
 assert_file_contains "$ERR" "not written: eligibility_XX_20261204.csv was pushed already"
 assert_file_contains "$ERR" "use --force to write a new version eligibility_XX_20261204_2.csv"
+# --skip-pushed (what nightly passes): a date whose file was pushed is done, not an error.
+assert_exit 0 "$OTTRECON_BIN" eligibility --as-of 2026-12-04 --country XX --skip-pushed
+assert_file_contains "$ERR" "XX 2026-12-04: eligibility_XX_20261204.csv was pushed already: nothing to write"
+assert_eq "" "$(ls "$OUTBOX")" "--skip-pushed wrote nothing"
 assert_exit 0 "$OTTRECON_BIN" eligibility --as-of 2026-12-04 --country XX --force
 assert_file "$OUTBOX/eligibility_XX_20261204_2.csv" "$EH"
 [[ ! -e $OUTBOX/eligibility_XX_20261204.csv ]] || fail "the pushed file came back to the outbox"

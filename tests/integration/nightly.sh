@@ -51,6 +51,12 @@ assert_eq "ingest|OK|files=3 loaded=3 refused=0 rows_loaded=32 rows_rejected=0" 
 	"$(psql_val "select step || '|' || outcome || '|' || detail from ops.step where step = 'ingest'")" \
 	"ingest's counts"
 
+# Running a date again after it was done and pushed: nothing to write or send again, exit 0.
+assert_exit 0 "$OTTRECON_BIN" nightly --as-of 2026-12-01
+assert_file_contains "$ERR" "eligibility_XX_20261201.csv was pushed already: nothing to write"
+assert_eq 4 "$(ls "$REMOTE_OUT" | wc -l)" "still the four partner files on the server"
+assert_eq 2 "$(psql_val "select count(*) from feed.file")" "no partner file recorded twice"
+
 # --- a second nightly while one holds the lock: 75 at once ------------------------------------
 psql -XAtq -c "select pg_advisory_lock(hashtextextended('ottrecon.nightly', 0)), pg_sleep(20)" >/dev/null &
 HOLDER=$!
