@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,8 +24,9 @@ static const char usage[] =
 	"Fetches the files of the partner's SFTP remote_inbox that match its pattern into\n"
 	"SPOOL/inbox, skipping names already loaded (the manifest) or already in SPOOL/inbox or\n"
 	"SPOOL/archive. Each file is downloaded to NAME.part and renamed when complete; an\n"
-	"interrupted download resumes; a file that changes while it is read is left for the next\n"
-	"run. Then after_pull (keep, delete, move:DIR) is applied on the server.\n"
+	"interrupted download resumes; a file that changes while it is read, or that was modified\n"
+	"less than min_age_s seconds ago (default 0), is left for the next run. Then after_pull\n"
+	"(keep, delete, move:DIR) is applied on the server.\n"
 	"\n"
 	"  --partner P           the partner (default: the only one with an sftp block)\n"
 	"  --dry-run             print what would be fetched (\"fetch NAME BYTES\"); change nothing\n"
@@ -250,6 +252,15 @@ static int consider(struct pull *s, struct transport *remote, const struct tp_en
 	if (where) {
 		log_debug("skipping file=%s: already in %s", en->name, where);
 		s->present++;
+		return 0;
+	}
+	/* min_age_s: a file still being written in place (by a partner that does not upload under
+	 * a temporary name) is left until it has not changed for that long. */
+	long long age = (long long)time(NULL) - (long long)en->st.mtime;
+	if (s->c->min_age_s > 0 && age < s->c->min_age_s) {
+		log_info("file=%s was modified %lld s ago (min_age_s %ld): left for the next run",
+			 en->name, age, s->c->min_age_s);
+		s->changed++;
 		return 0;
 	}
 	return fetch(s, remote, en, e);

@@ -207,7 +207,7 @@ static int read_after_pull(struct yamlev *y, const char *key, struct sftp_config
 
 static const char *const sftp_keys[] = {
 	"host", "port", "user", "private_key", "passphrase_file", "known_hosts", "remote_inbox",
-	"pattern", "remote_outbox", "after_pull", "timeout_s", "retries", NULL,
+	"pattern", "remote_outbox", "after_pull", "timeout_s", "retries", "min_age_s", NULL,
 };
 enum { SFTP_REQUIRED = 1u << 0 | 1u << 2 | 1u << 3 | 1u << 5 | 1u << 6 | 1u << 8 };
 
@@ -228,6 +228,8 @@ static int parse_sftp(struct yamlev *y, const char *path, struct sftp_config *s,
 			rc = yamlev_int(y, n.key, 1, 86400, &s->timeout_s, e);
 		else if (idx == 11)
 			rc = yamlev_int(y, n.key, 0, 100, &s->retries, e);
+		else if (idx == 12)
+			rc = yamlev_int(y, n.key, 0, 86400, &s->min_age_s, e);
 		else
 			rc = read_str(y, n.key, str[idx], STR_REQUIRED, e);
 	}

@@ -26,6 +26,8 @@ struct sftp_config {
 	char *after_pull_dir;    /* for move:DIR */
 	long timeout_s;          /* default 30 */
 	long retries;            /* default 3 */
+	long min_age_s;          /* default 0: a file modified less than this long ago is left for
+				  * the next run (extension: a partner that writes in place) */
 };
 
 struct partner_config {

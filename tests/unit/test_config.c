@@ -88,6 +88,7 @@ START_TEST(test_example_config_loads_every_value)
 	ck_assert_str_eq(s->after_pull_dir, "/outgoing/archive");
 	ck_assert_int_eq(s->timeout_s, 30);
 	ck_assert_int_eq(s->retries, 3);
+	ck_assert_int_eq(s->min_age_s, 60);
 
 	ck_assert_int_eq(c->recon.free_period_days, 90);
 	ck_assert_int_eq(c->recon.date_tolerance_days, 2);
@@ -104,7 +105,7 @@ START_TEST(test_example_config_loads_every_value)
 	ck_assert_uint_eq(co->n_products, 4);
 	assert_product(&co->products[0], "plan123", "PRIME_VIDEO", SERVICE_MOBILE, KIND_BUNDLE,
 		       "AMZ-PV-MOB-0", "0.00", "POST50,POST80");
-	ck_assert_int_eq(co->products[0].line, 45);
+	ck_assert_int_eq(co->products[0].line, 47);
 	assert_product(&co->products[1], "plan124", "PRIME_VIDEO", SERVICE_MOBILE, KIND_ADDON,
 		       "AMZ-PV-MOB-1", "4.99", "POST30,POST50,POST80");
 	assert_product(&co->products[2], "music200", "PRIME_MUSIC", SERVICE_MOBILE, KIND_ADDON,
@@ -164,6 +165,7 @@ START_TEST(test_sftp_defaults_and_after_pull_move)
 	ck_assert_str_eq(p->sftp.after_pull_dir, "/x");
 	ck_assert_int_eq(p->sftp.timeout_s, 30);
 	ck_assert_int_eq(p->sftp.retries, 3);
+	ck_assert_int_eq(p->sftp.min_age_s, 0);
 	ck_assert_uint_eq(c->n_countries, 0);
 	config_free(c);
 }
