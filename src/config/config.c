@@ -516,6 +516,25 @@ struct config *config_defaults(void)
 	return c;
 }
 
+/* Reads the document open in y (named path in messages) into *out. Closes y. */
+static int load(struct yamlev *y, const char *path, struct config **out, struct err *e)
+{
+	struct config *c = config_defaults();
+	free(c->spool);
+	c->spool = NULL;
+	c->path = xstrdup(path);
+	int rc = yamlev_begin_document(y, e);
+	if (!rc && !(rc = parse_root(y, c, e)))
+		rc = end_document(y, e);
+	yamlev_close(y);
+	if (rc) {
+		config_free(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
 int config_load(const char *path, struct config **out, struct err *e)
 {
 	struct yamlev y;
@@ -531,19 +550,20 @@ int config_load(const char *path, struct config **out, struct err *e)
 		yamlev_close(&y);
 		return rc;
 	}
-	struct config *c = config_defaults();
-	free(c->spool);
-	c->spool = NULL;
-	c->path = xstrdup(path);
-	if (!(rc = yamlev_begin_document(&y, e)) && !(rc = parse_root(&y, c, e)))
-		rc = end_document(&y, e);
-	yamlev_close(&y);
+	return load(&y, path, out, e);
+}
+
+int config_load_mem(const char *buf, size_t len, const char *name, struct config **out,
+		    struct err *e)
+{
+	struct yamlev y;
+	*out = NULL;
+	int rc = yamlev_open_mem(&y, buf, len, name, EXIT_CONFIG, e);
 	if (rc) {
-		config_free(c);
+		yamlev_close(&y);
 		return rc;
 	}
-	*out = c;
-	return 0;
+	return load(&y, name, out, e);
 }
 
 bool config_has_secret(const struct config *c)

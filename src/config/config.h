@@ -89,6 +89,9 @@ struct config {
  * Secrets (passphrases, conninfo passwords) are never put in messages.
  */
 int config_load(const char *path, struct config **out, struct err *e);
+/* The same over a buffer in memory (fuzzing, tests); name stands for the file in messages. */
+int config_load_mem(const char *buf, size_t len, const char *name, struct config **out,
+		    struct err *e);
 /* The defaults of SPEC §2 with no countries, for commands that can run without a file. */
 struct config *config_defaults(void);
 void config_free(struct config *c);

@@ -187,6 +187,12 @@ const char *time_parse_iso8601(const char *s, size_t len, int64_t *out_us)
 	if (zone_why)
 		return zone_why;
 	int64_t secs = days * SEC_PER_DAY + hh * 3600 + mi * 60 + ss - offset_sec;
+	/* The offset may carry the instant out of years 0001-9999 (0001-01-01T00:00+01:00 is year 0
+	 * in UTC): such a value could not be written back as we read it, and PostgreSQL refuses
+	 * year 0, which would fail a whole load for one row. */
+	if (secs < days_from_civil(1, 1, 1) * SEC_PER_DAY ||
+	    secs >= days_from_civil(10000, 1, 1) * SEC_PER_DAY)
+		return BAD_DATE;
 	*out_us = secs * US_PER_SEC + frac_us;
 	return NULL;
 }

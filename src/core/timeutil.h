@@ -18,8 +18,9 @@ int date_is_valid(int64_t y, unsigned m, unsigned d);
  *   YYYY-MM-DDTHH:MM[:SS[.f{1,9}]]Z         (also 'z', and 't' or ' ' instead of 'T')
  *   YYYY-MM-DDTHH:MM[:SS[.f]]±HH:MM | ±HHMM | ±HH   converted to UTC
  *   YYYY-MM-DDTHH:MM[:SS[.f]]               no zone: taken as UTC
- * Fractions beyond microseconds are truncated. Years 0001-9999. Hours 00-23, seconds 00-59 (no
- * leap second), offsets up to ±14:00.
+ * Fractions beyond microseconds are truncated. Years 0001-9999, also once converted to UTC
+ * (0001-01-01T00:00+01:00 is an impossible date). Hours 00-23, seconds 00-59 (no leap second),
+ * offsets up to ±14:00.
  * Does not allocate.
  * Returns NULL on success, else a reason: "not an ISO 8601 timestamp" or "impossible date" or
  * "impossible time" or "impossible UTC offset".

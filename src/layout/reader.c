@@ -32,7 +32,8 @@ struct reader {
 	int *col_field;        /* layout field index, or -1 for an ignored column */
 	int *field_col;        /* per layout field: its column, or -1 when the file lacks it */
 
-	/* fields of the current record, as libcsv hands them over */
+	/* fields of the current record, as libcsv hands them over (read them through
+	 * strbuf_str(&fbuf): fbuf.buf is still NULL when every field so far was empty) */
 	struct strbuf fbuf;
 	size_t *foff, *flen;
 	size_t nf, fcap;
@@ -152,7 +153,7 @@ static int read_header(struct reader *r, const struct scan_record *rec, struct e
 	r->col_names = xcalloc(r->n_cols, sizeof(char *));
 	r->col_field = xcalloc(r->n_cols, sizeof(int));
 	for (size_t c = 0; c < r->n_cols; c++) {
-		r->col_names[c] = xstrndup(r->fbuf.buf + r->foff[c], r->flen[c]);
+		r->col_names[c] = xstrndup(strbuf_str(&r->fbuf) + r->foff[c], r->flen[c]);
 		for (size_t d = 0; d < c; d++)
 			if (strcmp(r->col_names[d], r->col_names[c]) == 0)
 				return err_set(e, EXIT_DATA, "%s:%ld: duplicate column '%s' in header",
@@ -233,7 +234,7 @@ static int read_row(struct reader *r, const struct scan_record *rec)
 		r->voff[f] = (size_t)-1;
 		if (c < 0)
 			continue;
-		const char *v = r->fbuf.buf + r->foff[c];
+		const char *v = strbuf_str(&r->fbuf) + r->foff[c];
 		size_t vlen = r->flen[c];
 		const struct layout_field *fd = &l->fields[f];
 		if (is_missing(l, v, vlen)) {

@@ -281,6 +281,22 @@ START_TEST(test_row_without_any_of_one_of_group_is_rejected)
 }
 END_TEST
 
+/* Found by tests/fuzz (fuzz_layout, fuzz_reader): a first record, header or not, of empty fields
+ * left the field buffer unallocated and the reader did arithmetic on its NULL pointer (undefined
+ * behaviour). */
+START_TEST(test_first_record_of_empty_fields)
+{
+	struct result *r = READ(",\nx,y\n");
+	ck_assert_int_eq(r->rc, EXIT_DATA);
+	ck_assert_str_eq(r->e.msg, "t.csv:1: duplicate column '' in header");
+	g_layout.header = false;
+	r = READ(",,,,\nx,,,,\n");
+	assert_counts(r, 2, 0, 2);
+	ck_assert_str_eq(r->out.buf, "R1|id|missing required value|,,,,\n"
+				     "R2||missing value: one of msisdn, note is required|x,,,,\n");
+}
+END_TEST
+
 START_TEST(test_timestamps_trimmed_converted_or_rejected)
 {
 	struct result *r = READ("id,ts,note\n"
@@ -455,6 +471,7 @@ Suite *reader_suite(void)
 	tcase_add_test(tc, test_value_outside_enum_is_rejected);
 	tcase_add_test(tc, test_missing_required_value_is_rejected);
 	tcase_add_test(tc, test_row_without_any_of_one_of_group_is_rejected);
+	tcase_add_test(tc, test_first_record_of_empty_fields);
 	tcase_add_test(tc, test_timestamps_trimmed_converted_or_rejected);
 	tcase_add_test(tc, test_msisdns_normalised_or_rejected);
 	tcase_add_test(tc, test_record_too_long_is_rejected_with_cut_raw);

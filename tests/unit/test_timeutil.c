@@ -179,6 +179,18 @@ START_TEST(test_year_zero_is_an_impossible_date)
 }
 END_TEST
 
+/* Found by tests/fuzz/fuzz_timestamp: the offset carried these to years 0 and 10000 in UTC, which
+ * formatted as text that does not parse again (and PostgreSQL refuses year 0). */
+START_TEST(test_offset_moving_out_of_years_1_to_9999_is_an_impossible_date)
+{
+	ck_assert_iso("0001-01-01T00:00:00+01:00", "impossible date");
+	ck_assert_iso("0001-01-01T00:59:59.999999+01:00", "impossible date");
+	ck_assert_iso("0001-01-01T01:00:00+01:00", "0001-01-01T00:00:00Z");
+	ck_assert_iso("9999-12-31T23:00:00-01:00", "impossible date");
+	ck_assert_iso("9999-12-31T22:59:59.999999-01:00", "9999-12-31T23:59:59.999999Z");
+}
+END_TEST
+
 START_TEST(test_leap_years_follow_gregorian_rules)
 {
 	ck_assert_iso("2000-02-29", "2000-02-29T00:00:00Z");
@@ -439,6 +451,7 @@ Suite *timeutil_suite(void)
 	tcase_add_test(tc, test_february_30_is_an_impossible_date);
 	tcase_add_test(tc, test_month_13_and_day_0_are_impossible_dates);
 	tcase_add_test(tc, test_year_zero_is_an_impossible_date);
+	tcase_add_test(tc, test_offset_moving_out_of_years_1_to_9999_is_an_impossible_date);
 	tcase_add_test(tc, test_leap_years_follow_gregorian_rules);
 	tcase_add_test(tc, test_day_month_year_with_slashes_is_not_iso);
 	tcase_add_test(tc, test_single_digit_month_is_not_iso);
