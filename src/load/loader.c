@@ -427,13 +427,17 @@ static int merge(PGconn *conn, const struct config *cfg, enum target t, const ch
 }
 
 /* The manifest check, under the load lock: 1 when the same content was loaded (nothing to do), 0
- * to go on, or an error code (EXIT_DATA: same name, other content).
+ * to go on, or an error code (EXIT_DATA: same name, other content). snapshot_as_of (BSS
+ * subscribers and add-ons): the same content is the same file only for the same date; the same
+ * export on another date is that date's snapshot (a base that went back to an earlier state must
+ * not leave a snapshot in between as the latest).
  *
  * Loads take turns (one transaction-scoped advisory lock for all of them): two loads of the same
  * content must not both load it, two partner files must not both mark their rows of one code
  * current, two snapshots of one country and date must not both replace it. A waiting load says so. */
 static int check_manifest(PGconn *conn, const char *name, const char *sha, const char *layout,
-			  bool force, char *reason, size_t reason_len, struct err *e)
+			  const char *snapshot_as_of, bool force, char *reason, size_t reason_len,
+			  struct err *e)
 {
 	const char *lp[] = { sha, name };
 	PGresult *res = NULL;
@@ -455,21 +459,31 @@ static int check_manifest(PGconn *conn, const char *name, const char *sha, const
 	res = NULL;
 	rc = db_exec(conn, "cannot read the manifest",
 		     "select file_id, name, sha256, layout, to_char(finished_at at time zone 'UTC',"
-		     " 'YYYY-MM-DD HH24:MI:SS') from ottrecon.load_file"
+		     " 'YYYY-MM-DD HH24:MI:SS'), coalesce(as_of::text, '') from ottrecon.load_file"
 		     " where outcome = 'LOADED' and (sha256 = $1 or name = $2) order by file_id",
 		     2, lp, &res, e);
 	if (rc)
 		return rc;
 	int found = 0;
+	int same_content = -1; /* a row with this content, loaded as the snapshot of another date */
 	for (int i = 0; i < PQntuples(res) && !found; i++) {
-		if (strcmp(PQgetvalue(res, i, 2), sha) == 0 && strcmp(PQgetvalue(res, i, 3), layout) == 0) {
-			log_info("%s: already loaded (file_id %s, as '%s' at %s UTC): nothing to do", name,
-				 PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 4));
-			found = 1;
+		if (strcmp(PQgetvalue(res, i, 2), sha) != 0 || strcmp(PQgetvalue(res, i, 3), layout) != 0)
+			continue;
+		if (snapshot_as_of && strcmp(PQgetvalue(res, i, 5), snapshot_as_of) != 0) {
+			same_content = i;
+			continue;
 		}
+		log_info("%s: already loaded (file_id %s, as '%s' at %s UTC): nothing to do", name,
+			 PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 4));
+		found = 1;
 	}
+	if (!found && same_content >= 0)
+		log_info("%s: same content as file_id %s ('%s', the snapshot of %s): loaded as the"
+			 " snapshot of %s", name, PQgetvalue(res, same_content, 0),
+			 PQgetvalue(res, same_content, 1), PQgetvalue(res, same_content, 5),
+			 snapshot_as_of);
 	for (int i = 0; i < PQntuples(res) && !found && !force; i++) {
-		if (strcmp(PQgetvalue(res, i, 1), name) == 0) {
+		if (strcmp(PQgetvalue(res, i, 1), name) == 0 && strcmp(PQgetvalue(res, i, 2), sha) != 0) {
 			snprintf(reason, reason_len,
 				 "another file named '%s' with other content was loaded (file_id %s, "
 				 "sha256 %.12s...)", name, PQgetvalue(res, i, 0), PQgetvalue(res, i, 2));
@@ -529,7 +543,9 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 	char reason[1024] = "";
 	if ((rc = db_begin(conn, e)) != 0)
 		return rc;
-	rc = check_manifest(conn, name, sha, l->name, o->force, reason, sizeof(reason), e);
+	rc = check_manifest(conn, name, sha, l->name,
+			    t == T_SUBSCRIBERS || t == T_ADDONS ? as_of : NULL, o->force, reason,
+			    sizeof(reason), e);
 	if (rc != 0) {
 		db_rollback(conn);
 		res->reject_path[0] = '\0';

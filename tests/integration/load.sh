@@ -697,6 +697,25 @@ scenario_bss_subscribers() {
 	                                      where file_id = $(file_id bss_subscribers_XX_20261203.csv)")" \
 		"dated 2026-12-04"
 	assert_counts "6 0 0 5 12 0 0"
+
+	note "the same export again for a later date (a base back to an earlier state): that date's"
+	note "snapshot, so that the snapshot in between is not taken as the latest"
+	f=$(fixture bss_subscribers_XX_20261201_v2.csv bss_subscribers_XX_20261205.csv)
+	load 0 --layout bss_subscribers "$f"
+	assert_file_contains "$ERR" "bss_subscribers_XX_20261205.csv: same content as file_id $(file_id bss_subscribers_XX_20261201_v2.csv) ('bss_subscribers_XX_20261201_v2.csv', the snapshot of 2026-12-01): loaded as the snapshot of 2026-12-05"
+	assert_eq "XX 2026-12-05 2" "$(psql_val "select country_code || ' ' || as_of || ' ' || rows
+	                                         from ottrecon.bss_snapshot where as_of = '2026-12-05'")" \
+		"the 2026-12-05 snapshot"
+	assert_eq "$(psql_val "select snapshot_id from ottrecon.bss_snapshot where as_of = '2026-12-05'")" \
+		"$(psql_val "select recon.latest_snapshot('bss_subscribers', 'XX', '2026-12-05')")" \
+		"it is the latest as of 2026-12-05"
+	note "the same file and date again: already loaded; the same file for another date: loaded"
+	load 0 --layout bss_subscribers "$f"
+	assert_file_contains "$ERR" "bss_subscribers_XX_20261205.csv: already loaded"
+	load 0 --layout bss_subscribers --as-of 2026-12-06 "$f"
+	assert_file_not_contains "$ERR" "refused"
+	assert_eq "2026-12-06 2" "$(psql_val "select as_of || ' ' || rows from ottrecon.bss_snapshot
+	                                      where as_of = '2026-12-06'")" "dated 2026-12-06"
 }
 
 scenario_bss_addons_and_churn() {
