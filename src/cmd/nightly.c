@@ -1,6 +1,7 @@
 /* nightly.c: `ottrecon nightly [--as-of D]`: the whole job, step by step, once per database. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,6 +111,15 @@ static int run_child(struct nightly *n, const char *const *args)
 		return EXIT_SOFTWARE;
 	}
 	if (pid == 0) {
+		/* With JSON logs, stdout would mix tables into the JSON lines a log shipper reads (cron
+		 * sends both to one file): a step's results are in its log lines anyway. */
+		if (n->g->log_format == LOG_JSON) {
+			int null = open("/dev/null", O_WRONLY);
+			if (null >= 0) {
+				dup2(null, STDOUT_FILENO);
+				close(null);
+			}
+		}
 		execv(n->self, (char *const *)argv);
 		fprintf(stderr, "ottrecon nightly: cannot run %s: %s\n", n->self, strerror(errno));
 		_exit(EXIT_SOFTWARE);
@@ -466,7 +476,8 @@ int cmd_nightly(int argc, char **argv, struct global_opts *g)
 	else
 		log_error("done run=%s as_of=%s exit=%d (the most serious exit of its steps)",
 			  n.run_id, as_of, n.worst);
-	print_summary(&n);
+	if (g->log_format != LOG_JSON) /* JSON: every line of output is a JSON object */
+		print_summary(&n);
 	db_close(n.conn);
 	config_free(cfg);
 	return cmd_finish_stdout(n.worst);

@@ -102,4 +102,18 @@ for f in eligibility_XX_20261202.csv deactivations_XX_20261202.csv eligibility_X
 	[[ -f $REMOTE_OUT/$f && -f $REMOTE_OUT/$f.ctl ]] || fail "$f not pushed after the outage"
 done
 assert_eq "" "$(ls -A "$SPOOL/outbox")" "outbox empty"
+
+# With --log-format json (what cron and systemd use) every line is one JSON object, the steps'
+# included, and nothing else is printed.
+assert_exit 0 "$OTTRECON_BIN" --log-format json nightly --as-of 2026-12-03
+assert_eq "" "$(cat "$OUT")" "nothing on stdout with JSON logs"
+python3 - "$ERR" <<'PY' || fail "a line of the JSON log is not a JSON object"
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert lines, "no log lines"
+for line in lines:
+    obj = json.loads(line)
+    assert isinstance(obj, dict), line
+PY
+assert_file_contains "$ERR" '"step=reconcile outcome=OK exit=0'
 note "nightly: all checks passed"
