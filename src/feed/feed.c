@@ -174,12 +174,33 @@ static int render(struct feed *f, const char *file_id, const char *kind, const c
 	char *sent = xfer_join(f->sent, name);
 	int rc = 0;
 	if (is_file(sent)) {
+		/* Pushed already (a run wrote it, then stopped before marking it; the push went on).
+		 * Its .ctl may not have been written (the run stopped between the two files): write it
+		 * now from the pushed data file, for the next push. */
+		struct strbuf ctl_sent = STRBUF_INIT, ctl_out = STRBUF_INIT;
+		strbuf_addf(&ctl_sent, "%s.ctl", sent);
+		char *out = xfer_join(f->outbox, name);
+		strbuf_addf(&ctl_out, "%s.ctl", out);
+		free(out);
 		rc = fs_sha256_file(sent, sha, e);
+		if (!rc && !is_file(ctl_sent.buf) && !is_file(ctl_out.buf)) {
+			struct atomic_file af;
+			rc = atomic_open(&af, ctl_out.buf, 0640, e);
+			if (!rc) {
+				fprintf(af.fp, "rows=%lld sha256=%s\n", row_count, sha);
+				rc = atomic_commit(&af, e);
+			}
+			if (!rc)
+				log_warn("file=%s was pushed without its .ctl: wrote %s for the next push",
+					 name, ctl_out.buf);
+		}
 		if (!rc)
 			rc = mark_written(f, file_id, sha, e);
 		if (!rc)
 			log_info("file=%s is in %s already (pushed): recorded as written", name,
 				 f->sent);
+		strbuf_release(&ctl_sent);
+		strbuf_release(&ctl_out);
 		free(sent);
 		return rc;
 	}

@@ -135,6 +135,23 @@ for point in feed-data-written feed-ctl-written; do
 done
 assert_eq "" "$(cd "$OUTBOX" && shopt -s nullglob && echo .??*)" "no temporary files left in the outbox"
 
+# A crash between the data file and its .ctl, then a push of the data file alone (what a nightly
+# does after a failed step; found by tools/soak with a full spool): the next run writes the
+# .ctl from the pushed file, for the next push.
+rm -f "$OUTBOX"/eligibility_XX_20261202.csv*
+psql_val "update feed.file set written_at = null where name = 'eligibility_XX_20261202.csv'" >/dev/null
+OTTRECON_FAULT=feed-data-written assert_exit 137 "$OTTRECON_BIN" eligibility --as-of 2026-12-02 --country XX
+[[ -f $OUTBOX/eligibility_XX_20261202.csv && ! -e $OUTBOX/eligibility_XX_20261202.csv.ctl ]] ||
+	fail "expected the data file without its .ctl after the crash"
+mkdir -p "$SENT" && mv "$OUTBOX/eligibility_XX_20261202.csv" "$SENT/"
+assert_exit 0 "$OTTRECON_BIN" eligibility --as-of 2026-12-02 --country XX --skip-pushed
+assert_file_contains "$ERR" "file=eligibility_XX_20261202.csv was pushed without its .ctl"
+assert_eq "rows=10 sha256=$(sha256sum "$SENT/eligibility_XX_20261202.csv" | cut -d' ' -f1)" \
+	"$(cat "$OUTBOX/eligibility_XX_20261202.csv.ctl")" "the .ctl written from the pushed file"
+assert_eq 1 "$(psql_val "select count(written_at) from feed.file where name = 'eligibility_XX_20261202.csv'")" \
+	"marked written"
+mv "$SENT/eligibility_XX_20261202.csv" "$OUTBOX/"   # back to the outbox for what follows
+
 # --- day 3: a number change is a REMOVE of the old pair and an ADD of the new one --------------
 load bss_subscribers "$FIX/bss_subscribers_XX_20261203.csv"
 assert_exit 0 "$OTTRECON_BIN" eligibility --as-of 2026-12-03 --country XX
