@@ -75,15 +75,17 @@ declare
 	sub_snap bigint := recon.latest_snapshot('bss_subscribers', p_country, d);
 	addon_snap bigint := recon.latest_snapshot('bss_addons', p_country, d);
 begin
-	drop table if exists recon_p, recon_a, recon_found;
+	drop table if exists recon_p, recon_found;
 
 	-- Partner subscriptions that count (SPEC §8): configured country with its telco_code, created
 	-- on or before d; their product (NULL = unmapped), status as of d, and matched subscriber S
 	-- (alias = service_id when P has an alias, else msisdn; of the product's service; when several
 	-- rows match, an ACTIVE one first, then the smallest service_id and file line).
 	create temp table recon_p as
-	with p as materialized (  -- read once, used twice
-		select p.*, pr.product_id, pr.family, pr.service, pr.sku, pr.monthly_price, pr.currency
+	with p as materialized (  -- read once, used twice; only the columns the rules read
+		select p.subscription_code, p.alias, p.msisdn, p.product_name, p.date_created,
+		       p.date_active, p.date_pending_unsubscription, p.date_unsubscribed,
+		       pr.product_id, pr.family, pr.service, pr.sku, pr.monthly_price, pr.currency
 		from ottrecon.partner_subscription p
 		join recon_country c on c.country_code = p.country_code and c.telco_code = p.telco_code
 		left join recon_product pr on pr.country_code = p.country_code and pr.site = p.site_code
@@ -124,87 +126,106 @@ begin
 	                           coalesce(sa.plan_code, sm.plan_code) as plan_code) s;
 	analyze recon_p;
 
-	-- Live BSS add-ons (SPEC §3.3) of the family SKUs configured for the country.
-	create temp table recon_a as
-	select a.service_id, a.service_type, a.msisdn, a.sku, a.status, a.start_date, a.line,
-	       k.family, k.service, k.monthly_price, k.currency
-	from ottrecon.bss_addon a
-	join (select distinct on (sku) sku, family, service, monthly_price, currency
-	      from recon_product where country_code = p_country order by sku, product_id) k
-	  on k.sku = a.sku
-	where a.snapshot_id = addon_snap and a.status = 'ACTIVE' and (a.end_date is null or a.end_date > d);
-	analyze recon_a;
-
+	-- The rules, one statement. Add-ons are sorted once (by service, family and SKU), which gives
+	-- each its family's count and its rank among its SKU's rows. Every P meets its family's add-ons
+	-- (when live) in one hash full join, read once for the partner-side categories; the add-on
+	-- groups left without a live P are the BSS side's candidates.
 	create temp table recon_found as
-	with live as not materialized (
-		select p.* from recon_p p
-		where p.product_id is not null and p.status in ('ACTIVE', 'PENDING_UNSUBSCRIPTION')
-	), dup_groups as (  -- services with more than one live P of a family: few, so rank only those
-		select l.family, l.service, l.svc_key from live l
-		group by l.family, l.service, l.svc_key having count(*) > 1
-	), ranks as (
-		select l.subscription_code, row_number() over (
-			partition by l.family, l.service, l.svc_key
-			order by l.date_created, l.subscription_code collate "C") as rank_in_service
-		from live l join dup_groups g on g.family = l.family and g.service = l.service
-		                             and g.svc_key = l.svc_key
-	), live_ranked as (  -- a P alone in its service ranks 1 (a subscriptionCode is current once)
-		select l.*, coalesce(r.rank_in_service, 1) as rank_in_service
-		from live l left join ranks r on r.subscription_code = l.subscription_code
+	with a_rows as materialized (  -- live add-ons (SPEC §3.3) of the SKUs configured for the country
+		select a.service_id, a.msisdn, a.sku, a.status, a.start_date, a.line, k.family,
+		       k.service, k.monthly_price, k.currency,
+		       count(*) over (partition by a.service_id, k.family, k.service) as n_addons,
+		       row_number() over (partition by a.service_id, k.family, k.service, a.sku
+		                          order by a.start_date, a.line) as sku_rank
+		from ottrecon.bss_addon a
+		join (select distinct on (sku) sku, family, service, monthly_price, currency
+		      from recon_product where country_code = p_country order by sku, product_id) k
+		  on k.sku = a.sku
+		where a.snapshot_id = addon_snap and a.status = 'ACTIVE'
+		  and (a.end_date is null or a.end_date > d)
 	), addon_groups as (  -- per service and family: its live add-ons, and the earliest started
-		select distinct on (a.service_id, a.family, a.service) a.service_id, a.family, a.service,
-		       count(*) over (partition by a.service_id, a.family, a.service
-		                      order by a.start_date, a.line  -- the sort DISTINCT ON needs: one
-		                      rows between unbounded preceding and unbounded following) as n_addons,
-		       a.sku, a.status, a.start_date, a.monthly_price as sku_price
-		from recon_a a order by a.service_id, a.family, a.service, a.start_date, a.line
-	), partner_side as (
-		select l.*, coalesce(g.n_addons, 0) as n_addons, g.sku as a_sku, g.status as a_status,
-		       g.start_date as a_start, g.sku_price,
-		       case
-		       when l.rank_in_service > 1 then 'DUPLICATE_PARTNER_SUBSCRIPTION'
-		       when l.s_service_id is null then 'UNKNOWN_SUBSCRIBER'
-		       when l.s_status <> 'ACTIVE' or l.s_plan_type <> 'POSTPAID'
-		         or not exists (select 1 from recon_plan e
-		                        where e.product_id = l.product_id and e.plan_code = l.s_plan_code)
-		         then 'NOT_ELIGIBLE'
-		       when coalesce(g.n_addons, 0) = 0 then 'PARTNER_ACTIVE_NOT_BILLED'
-		       when g.n_addons > 1 then 'DUPLICATE_BSS_ADDON'
-		       when g.sku <> l.sku then 'PRODUCT_MISMATCH'
-		       when abs(g.start_date - (l.date_active at time zone 'UTC')::date) > p_tolerance
-		         then 'DATE_MISMATCH'
-		       end as category
-		from live_ranked l left join addon_groups g on g.service_id = l.s_service_id
-		                                            and g.family = l.family and g.service = l.service
-	), bss_keys as (  -- one per (service_id, sku): the earliest started live add-on counts
-		select distinct on (a.service_id, a.sku) a.*
-		from recon_a a order by a.service_id, a.sku, a.start_date, a.line
-	), p_link as not materialized (  -- how a P belongs to an add-on's service (SPEC §5, §8 Add-ons)
-		select p.*, p.status in ('ACTIVE', 'PENDING_UNSUBSCRIPTION') as live,
-		       coalesce(p.s_service_id, p.alias) as link_service_id,
-		       case when p.s_service_id is null and p.alias is null then p.msisdn end as link_msisdn
-		from recon_p p where p.product_id is not null
-	), dead_keys as (  -- add-on keys with no live P of the family for the service: usually few,
-		               -- so the latest P is looked for only for them (hash anti-joins)
-		select k.* from bss_keys k
-		where not exists (select 1 from p_link l
-		                  where l.live and l.family = k.family and l.service = k.service
-		                    and l.link_service_id = k.service_id)
-		  and not exists (select 1 from p_link l
-		                  where l.live and l.family = k.family and l.service = k.service
-		                    and l.link_msisdn = k.msisdn)
-	), bss_p as (  -- every P of each such key's service and family
-		select k.service_id as k_service_id, k.sku as k_sku, l.*
-		from dead_keys k join p_link l on l.family = k.family and l.service = k.service
-		                              and l.link_service_id = k.service_id
+		select a.service_id, a.family, a.service, a.n_addons, a.sku, a.status, a.start_date,
+		       a.monthly_price
+		from a_rows a where a.n_addons = 1
 		union all
-		select k.service_id, k.sku, l.*
-		from dead_keys k join p_link l on l.family = k.family and l.service = k.service
-		                              and l.link_msisdn = k.msisdn
-	), bss_latest as (  -- L: the latest of them
-		select distinct on (b.k_service_id, b.k_sku) b.*
-		from bss_p b
-		order by b.k_service_id, b.k_sku, b.date_created desc, b.subscription_code collate "C" desc
+		select * from (  -- (a few services have several: the earliest of them)
+			select distinct on (a.service_id, a.family, a.service) a.service_id, a.family,
+			       a.service, a.n_addons, a.sku, a.status, a.start_date, a.monthly_price
+			from a_rows a where a.n_addons > 1
+			order by a.service_id, a.family, a.service, a.start_date, a.line) m
+	), joined as materialized (  -- every P, with its family's add-ons when live (P's service: S,
+		                         -- else its alias), and the add-on groups with no live P
+		select p.*, g.service_id as g_service_id, g.family as g_family, g.service as g_service,
+		       coalesce(g.n_addons, 0) as n_addons, g.sku as a_sku, g.status as a_status,
+		       g.start_date as a_start, g.monthly_price as sku_price
+		from (select p.*, p.product_id is not null
+		                  and p.status in ('ACTIVE', 'PENDING_UNSUBSCRIPTION') as live
+		      from recon_p p) p
+		full join addon_groups g
+		  on g.service_id = case when p.live then coalesce(p.s_service_id, p.alias) end
+		 and g.family = p.family and g.service = p.service
+	), dup_groups as (  -- services with more than one live P of a family: few, so rank only those
+		select j.family, j.service, j.svc_key from joined j where j.live
+		group by j.family, j.service, j.svc_key having count(*) > 1
+	), ranks as (
+		select j.subscription_code, row_number() over (
+			partition by j.family, j.service, j.svc_key
+			order by j.date_created, j.subscription_code collate "C") as rank_in_service
+		from joined j join dup_groups g on g.family = j.family and g.service = j.service
+		                               and g.svc_key = j.svc_key
+		where j.live
+	), partner_side as (  -- the first category that applies to each P (SPEC §5), or none
+		-- (add-on columns matter only once S matched: S's service_id is P's alias when P has one)
+		select j.*, case
+		       when j.product_id is null then
+		            case when j.status <> 'UNSUBSCRIBED' then 'UNMAPPED_PRODUCT' end
+		       when j.live then case
+		            when r.rank_in_service > 1 then 'DUPLICATE_PARTNER_SUBSCRIPTION'
+		            when j.s_service_id is null then 'UNKNOWN_SUBSCRIBER'
+		            when j.s_status <> 'ACTIVE' or j.s_plan_type <> 'POSTPAID'
+		              or not exists (select 1 from recon_plan e
+		                             where e.product_id = j.product_id
+		                               and e.plan_code = j.s_plan_code)
+		              then 'NOT_ELIGIBLE'
+		            when j.n_addons = 0 then 'PARTNER_ACTIVE_NOT_BILLED'
+		            when j.n_addons > 1 then 'DUPLICATE_BSS_ADDON'
+		            when j.a_sku <> j.sku then 'PRODUCT_MISMATCH'
+		            when abs(j.a_start - (j.date_active at time zone 'UTC')::date) > p_tolerance
+		              then 'DATE_MISMATCH'
+		            end
+		       when j.status = 'PENDING_ACTIVATION'
+		        and d - (j.date_created at time zone 'UTC')::date > p_assoc_grace
+		            then 'PENDING_ASSOCIATION_STALE'
+		       end as category
+		from joined j left join ranks r on r.subscription_code = j.subscription_code
+		where j.subscription_code is not null
+	), live_by_msisdn as materialized (  -- live P with neither S nor alias (few)
+		select j.msisdn, j.family, j.service from joined j
+		where j.live and j.svc_key like 'M|%'
+	), dead_keys as (  -- add-on keys (service_id, SKU: the earliest started row) of a family with
+		               -- no live P of the service: not by service id (the full join's add-on-only
+		               -- rows), nor by msisdn
+		select k.* from a_rows k
+		join joined g on g.subscription_code is null and g.g_service_id = k.service_id
+		             and g.g_family = k.family and g.g_service = k.service
+		where k.sku_rank = 1
+		  and not exists (select 1 from live_by_msisdn l
+		                  where l.msisdn = k.msisdn and l.family = k.family
+		                    and l.service = k.service)
+	), dead_links as (  -- the service keys (recon_p.svc_key) a P of such a key's service has
+		select k.service_id, k.sku, k.family, k.service, 'S|' || k.service_id as svc_key
+		from dead_keys k
+		union all
+		select k.service_id, k.sku, k.family, k.service, 'M|' || k.msisdn
+		from dead_keys k where k.msisdn is not null
+	), bss_latest as (  -- L: the latest P of each such key's service and family
+		select distinct on (k.service_id, k.sku) k.service_id as k_service_id, k.sku as k_sku,
+		       p.subscription_code, p.alias, p.msisdn, p.product_name, p.status,
+		       p.date_active, p.date_unsubscribed
+		from dead_links k
+		join joined p on p.svc_key = k.svc_key and p.family = k.family and p.service = k.service
+		where p.product_id is not null
+		order by k.service_id, k.sku, p.date_created desc, p.subscription_code collate "C" desc
 	), plans as (
 		select distinct on (x.service_id) x.service_id, x.plan_code
 		from ottrecon.bss_subscriber x
@@ -217,41 +238,25 @@ begin
 		left join bss_latest lp on lp.k_service_id = k.service_id and lp.k_sku = k.sku
 		left join plans pl on pl.service_id = k.service_id
 	)
-	-- UNMAPPED_PRODUCT: live or pending activation, product not configured for its country
-	select 'UNMAPPED_PRODUCT|' || p.subscription_code as key, 'UNMAPPED_PRODUCT' as category,
-	       null::text as service_type, null::text as family, p.subscription_code, p.alias,
-	       p.msisdn, null::text as service_id, p.product_name as partner_product,
-	       p.status as partner_status, p.date_active as partner_date_active,
-	       p.date_unsubscribed as partner_date_unsubscribed, null::text as bss_sku,
-	       null::text as bss_status, null::date as bss_start_date, null::text as plan_code,
-	       0::numeric as amount_at_risk, null::text as currency
-	from recon_p p
-	where p.product_id is null and p.status <> 'UNSUBSCRIBED'
-	union all
-	select s.category || '|' || s.subscription_code, s.category, s.service, s.family,
-	       s.subscription_code, s.alias, s.msisdn, s.s_service_id, s.product_name, s.status,
-	       s.date_active, s.date_unsubscribed,
+	-- Partner side: UNMAPPED_PRODUCT (live or pending activation, product not configured),
+	-- the live P's categories, PENDING_ASSOCIATION_STALE (created more than the grace before d)
+	select s.category || '|' || s.subscription_code as key, s.category,
+	       s.service as service_type, s.family, s.subscription_code, s.alias, s.msisdn,
+	       s.s_service_id as service_id, s.product_name as partner_product,
+	       s.status as partner_status, s.date_active as partner_date_active,
+	       s.date_unsubscribed as partner_date_unsubscribed,
 	       case when s.category in ('DUPLICATE_BSS_ADDON', 'PRODUCT_MISMATCH', 'DATE_MISMATCH')
-	            then s.a_sku end,
+	            then s.a_sku end as bss_sku,
 	       case when s.category in ('DUPLICATE_BSS_ADDON', 'PRODUCT_MISMATCH', 'DATE_MISMATCH')
-	            then s.a_status end,
+	            then s.a_status end as bss_status,
 	       case when s.category in ('DUPLICATE_BSS_ADDON', 'PRODUCT_MISMATCH', 'DATE_MISMATCH')
-	            then s.a_start end,
-	       s.s_plan_code,
+	            then s.a_start end as bss_start_date,
+	       s.s_plan_code as plan_code,
 	       case s.category when 'PARTNER_ACTIVE_NOT_BILLED' then s.monthly_price
 	                       when 'PRODUCT_MISMATCH' then abs(s.monthly_price - s.sku_price)
-	                       else 0 end,
+	                       else 0 end::numeric as amount_at_risk,
 	       s.currency
 	from partner_side s where s.category is not null
-	union all
-	-- PENDING_ASSOCIATION_STALE: pending activation, created more than the grace before d
-	select 'PENDING_ASSOCIATION_STALE|' || p.subscription_code, 'PENDING_ASSOCIATION_STALE',
-	       p.service, p.family, p.subscription_code, p.alias, p.msisdn, p.s_service_id,
-	       p.product_name, p.status, p.date_active, p.date_unsubscribed, null, null, null,
-	       p.s_plan_code, 0, p.currency
-	from recon_p p
-	where p.product_id is not null and p.status = 'PENDING_ACTIVATION'
-	  and d - (p.date_created at time zone 'UTC')::date > p_assoc_grace
 	union all
 	-- BSS side: billed with no live P of the family for the service
 	select c.category || '|' || p_country || '|' || c.service_id || '|' || c.sku, c.category,
@@ -317,7 +322,7 @@ begin
 	             coalesce(sum(amount_at_risk) filter (where state <> 'RESOLVED'), 0) as amount
 	      from recon.item where run_id = run) c
 	where r.run_id = run;
-	drop table if exists recon_p, recon_a, recon_found;
+	drop table if exists recon_p, recon_found;
 	return run;
 end $$;
 
