@@ -82,7 +82,9 @@ begin
 	-- (alias = service_id when P has an alias, else msisdn; of the product's service; when several
 	-- rows match, an ACTIVE one first, then the smallest service_id and file line).
 	create temp table recon_p as
-	with p as materialized (  -- read once, used twice; only the columns the rules read
+	-- (p is not materialized: 1M rows outgrow work_mem and went to a temporary file; the msisdn
+	-- lookup reads the few P without an alias again instead)
+	with p as (  -- only the columns the rules read
 		select p.subscription_code, p.alias, p.msisdn, p.product_name, p.date_created,
 		       p.date_active, p.date_pending_unsubscription, p.date_unsubscribed,
 		       pr.product_id, pr.family, pr.service, pr.sku, pr.monthly_price, pr.currency
@@ -101,7 +103,8 @@ begin
 		select distinct on (x.msisdn, x.service_type) x.service_type, x.msisdn, x.service_id,
 		       x.status, x.plan_type, x.plan_code
 		from ottrecon.bss_subscriber x where x.snapshot_id = sub_snap and x.msisdn is not null
-		  and x.msisdn in (select p.msisdn from p where p.alias is null)
+		  and x.msisdn in (select p.msisdn from ottrecon.partner_subscription p
+		                   where p.alias is null and p.country_code = p_country)
 		order by x.msisdn, x.service_type, x.status = 'ACTIVE' desc, x.service_id, x.line
 	)
 	select p.subscription_code, p.alias, p.msisdn, p.product_name, p.date_created,
@@ -129,7 +132,8 @@ begin
 	-- The rules, one statement. Add-ons are sorted once (by service, family and SKU), which gives
 	-- each its family's count and its rank among its SKU's rows. Every P meets its family's add-ons
 	-- (when live) in one hash full join, read once for the partner-side categories; the add-on
-	-- groups left without a live P are the BSS side's candidates.
+	-- groups left without a live P are the BSS side's candidates. Only the P with a category and
+	-- those groups are kept in memory (a tenth of the rows: 1M rows outgrew work_mem).
 	create temp table recon_found as
 	with a_rows as materialized (  -- live add-ons (SPEC §3.3) of the SKUs configured for the country
 		select a.service_id, a.msisdn, a.sku, a.status, a.start_date, a.line, k.family,
@@ -145,71 +149,88 @@ begin
 		  and (a.end_date is null or a.end_date > d)
 	), addon_groups as (  -- per service and family: its live add-ons, and the earliest started
 		select a.service_id, a.family, a.service, a.n_addons, a.sku, a.status, a.start_date,
-		       a.monthly_price
+		       a.monthly_price, a.msisdn, a.currency
 		from a_rows a where a.n_addons = 1
 		union all
 		select * from (  -- (a few services have several: the earliest of them)
 			select distinct on (a.service_id, a.family, a.service) a.service_id, a.family,
-			       a.service, a.n_addons, a.sku, a.status, a.start_date, a.monthly_price
+			       a.service, a.n_addons, a.sku, a.status, a.start_date, a.monthly_price,
+			       a.msisdn, a.currency
 			from a_rows a where a.n_addons > 1
 			order by a.service_id, a.family, a.service, a.start_date, a.line) m
-	), joined as materialized (  -- every P, with its family's add-ons when live (P's service: S,
-		                         -- else its alias), and the add-on groups with no live P
+	), live as not materialized (
+		select p.* from recon_p p
+		where p.product_id is not null and p.status in ('ACTIVE', 'PENDING_UNSUBSCRIPTION')
+	), dup_groups as (  -- services with more than one live P of a family: few, so rank only those
+		select l.family, l.service, l.svc_key from live l
+		group by l.family, l.service, l.svc_key having count(*) > 1
+	), ranks as (
+		select l.subscription_code, row_number() over (
+			partition by l.family, l.service, l.svc_key
+			order by l.date_created, l.subscription_code collate "C") as rank_in_service
+		from live l join dup_groups g on g.family = l.family and g.service = l.service
+		                             and g.svc_key = l.svc_key
+	), joined as (  -- every P, with its family's add-ons when live (P's service: S, else its
+		            -- alias), and the add-on groups with no live P
 		select p.*, g.service_id as g_service_id, g.family as g_family, g.service as g_service,
 		       coalesce(g.n_addons, 0) as n_addons, g.sku as a_sku, g.status as a_status,
-		       g.start_date as a_start, g.monthly_price as sku_price
+		       g.start_date as a_start, g.monthly_price as sku_price, g.msisdn as a_msisdn,
+		       g.currency as a_currency
 		from (select p.*, p.product_id is not null
 		                  and p.status in ('ACTIVE', 'PENDING_UNSUBSCRIPTION') as live
 		      from recon_p p) p
 		full join addon_groups g
 		  on g.service_id = case when p.live then coalesce(p.s_service_id, p.alias) end
 		 and g.family = p.family and g.service = p.service
-	), dup_groups as (  -- services with more than one live P of a family: few, so rank only those
-		select j.family, j.service, j.svc_key from joined j where j.live
-		group by j.family, j.service, j.svc_key having count(*) > 1
-	), ranks as (
-		select j.subscription_code, row_number() over (
-			partition by j.family, j.service, j.svc_key
-			order by j.date_created, j.subscription_code collate "C") as rank_in_service
-		from joined j join dup_groups g on g.family = j.family and g.service = j.service
-		                               and g.svc_key = j.svc_key
-		where j.live
-	), partner_side as (  -- the first category that applies to each P (SPEC §5), or none
+	), found as materialized (  -- the first category that applies to each P (SPEC §5), if any,
+		                        -- and the add-on groups with no live P
 		-- (add-on columns matter only once S matched: S's service_id is P's alias when P has one)
-		select j.*, case
-		       when j.product_id is null then
-		            case when j.status <> 'UNSUBSCRIBED' then 'UNMAPPED_PRODUCT' end
-		       when j.live then case
-		            when r.rank_in_service > 1 then 'DUPLICATE_PARTNER_SUBSCRIPTION'
-		            when j.s_service_id is null then 'UNKNOWN_SUBSCRIBER'
-		            when j.s_status <> 'ACTIVE' or j.s_plan_type <> 'POSTPAID'
-		              or not exists (select 1 from recon_plan e
-		                             where e.product_id = j.product_id
-		                               and e.plan_code = j.s_plan_code)
-		              then 'NOT_ELIGIBLE'
-		            when j.n_addons = 0 then 'PARTNER_ACTIVE_NOT_BILLED'
-		            when j.n_addons > 1 then 'DUPLICATE_BSS_ADDON'
-		            when j.a_sku <> j.sku then 'PRODUCT_MISMATCH'
-		            when abs(j.a_start - (j.date_active at time zone 'UTC')::date) > p_tolerance
-		              then 'DATE_MISMATCH'
-		            end
-		       when j.status = 'PENDING_ACTIVATION'
-		        and d - (j.date_created at time zone 'UTC')::date > p_assoc_grace
-		            then 'PENDING_ASSOCIATION_STALE'
-		       end as category
-		from joined j left join ranks r on r.subscription_code = j.subscription_code
-		where j.subscription_code is not null
-	), live_by_msisdn as materialized (  -- live P with neither S nor alias (few)
-		select j.msisdn, j.family, j.service from joined j
-		where j.live and j.svc_key like 'M|%'
-	), dead_keys as (  -- add-on keys (service_id, SKU: the earliest started row) of a family with
-		               -- no live P of the service: not by service id (the full join's add-on-only
-		               -- rows), nor by msisdn
-		select k.* from a_rows k
-		join joined g on g.subscription_code is null and g.g_service_id = k.service_id
-		             and g.g_family = k.family and g.g_service = k.service
-		where k.sku_rank = 1
-		  and not exists (select 1 from live_by_msisdn l
+		select * from (
+			select j.*, case
+			       when j.product_id is null then
+			            case when j.status <> 'UNSUBSCRIBED' then 'UNMAPPED_PRODUCT' end
+			       when j.live then case
+			            when r.rank_in_service > 1 then 'DUPLICATE_PARTNER_SUBSCRIPTION'
+			            when j.s_service_id is null then 'UNKNOWN_SUBSCRIBER'
+			            when j.s_status <> 'ACTIVE' or j.s_plan_type <> 'POSTPAID'
+			              or not exists (select 1 from recon_plan e
+			                             where e.product_id = j.product_id
+			                               and e.plan_code = j.s_plan_code)
+			              then 'NOT_ELIGIBLE'
+			            when j.n_addons = 0 then 'PARTNER_ACTIVE_NOT_BILLED'
+			            when j.n_addons > 1 then 'DUPLICATE_BSS_ADDON'
+			            when j.a_sku <> j.sku then 'PRODUCT_MISMATCH'
+			            when abs(j.a_start - (j.date_active at time zone 'UTC')::date) > p_tolerance
+			              then 'DATE_MISMATCH'
+			            end
+			       when j.status = 'PENDING_ACTIVATION'
+			        and d - (j.date_created at time zone 'UTC')::date > p_assoc_grace
+			            then 'PENDING_ASSOCIATION_STALE'
+			       end as category
+			from joined j left join ranks r on r.subscription_code = j.subscription_code
+		) f where f.category is not null or f.subscription_code is null
+	), live_by_msisdn as (  -- live P with neither S nor alias: UNKNOWN_SUBSCRIBER or duplicates
+		select f.msisdn, f.family, f.service from found f where f.live and f.svc_key like 'M|%'
+	), dead_groups as (  -- add-on groups with no live P of the service by service id
+		select f.g_service_id as service_id, f.g_family as family, f.g_service as service,
+		       f.n_addons, f.a_sku as sku, f.a_status as status, f.a_start as start_date,
+		       f.sku_price as monthly_price, f.a_msisdn as msisdn, f.a_currency as currency
+		from found f where f.subscription_code is null
+	), dead_keys as (  -- their add-on keys (service_id, SKU: the earliest started row), unless a
+		               -- live P belongs to the service by msisdn
+		select k.* from (
+			select g.service_id, g.msisdn, g.sku, g.status, g.start_date, g.family, g.service,
+			       g.monthly_price, g.currency
+			from dead_groups g where g.n_addons = 1  -- (its one add-on is its one key)
+			union all
+			select k.service_id, k.msisdn, k.sku, k.status, k.start_date, k.family, k.service,
+			       k.monthly_price, k.currency
+			from a_rows k
+			join dead_groups g on g.service_id = k.service_id and g.family = k.family
+			                  and g.service = k.service
+			where k.n_addons > 1 and k.sku_rank = 1
+		) k
+		where not exists (select 1 from live_by_msisdn l
 		                  where l.msisdn = k.msisdn and l.family = k.family
 		                    and l.service = k.service)
 	), dead_links as (  -- the service keys (recon_p.svc_key) a P of such a key's service has
@@ -223,7 +244,7 @@ begin
 		       p.subscription_code, p.alias, p.msisdn, p.product_name, p.status,
 		       p.date_active, p.date_unsubscribed
 		from dead_links k
-		join joined p on p.svc_key = k.svc_key and p.family = k.family and p.service = k.service
+		join recon_p p on p.svc_key = k.svc_key and p.family = k.family and p.service = k.service
 		where p.product_id is not null
 		order by k.service_id, k.sku, p.date_created desc, p.subscription_code collate "C" desc
 	), plans as (
@@ -256,7 +277,7 @@ begin
 	                       when 'PRODUCT_MISMATCH' then abs(s.monthly_price - s.sku_price)
 	                       else 0 end::numeric as amount_at_risk,
 	       s.currency
-	from partner_side s where s.category is not null
+	from found s where s.subscription_code is not null
 	union all
 	-- BSS side: billed with no live P of the family for the service
 	select c.category || '|' || p_country || '|' || c.service_id || '|' || c.sku, c.category,
