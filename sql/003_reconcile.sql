@@ -138,15 +138,17 @@ begin
 	with a_rows as materialized (  -- live add-ons (SPEC §3.3) of the SKUs configured for the country
 		select a.service_id, a.msisdn, a.sku, a.status, a.start_date, a.line, k.family,
 		       k.service, k.monthly_price, k.currency,
-		       count(*) over (partition by a.service_id, k.family, k.service) as n_addons,
-		       row_number() over (partition by a.service_id, k.family, k.service, a.sku
-		                          order by a.start_date, a.line) as sku_rank
+		       count(*) over w as n_addons,
+		       lag(a.sku) over w is distinct from a.sku as sku_first  -- (lag ignores the frame)
 		from ottrecon.bss_addon a
 		join (select distinct on (sku) sku, family, service, monthly_price, currency
 		      from recon_product where country_code = p_country order by sku, product_id) k
 		  on k.sku = a.sku
 		where a.snapshot_id = addon_snap and a.status = 'ACTIVE'
 		  and (a.end_date is null or a.end_date > d)
+		window w as (partition by a.service_id, k.family, k.service
+		             order by a.sku, a.start_date, a.line
+		             rows between unbounded preceding and unbounded following)
 	), addon_groups as (  -- per service and family: its live add-ons, and the earliest started
 		select a.service_id, a.family, a.service, a.n_addons, a.sku, a.status, a.start_date,
 		       a.monthly_price, a.msisdn, a.currency
@@ -161,15 +163,15 @@ begin
 	), live as not materialized (
 		select p.* from recon_p p
 		where p.product_id is not null and p.status in ('ACTIVE', 'PENDING_UNSUBSCRIPTION')
-	), dup_groups as (  -- services with more than one live P of a family: few, so rank only those
-		select l.family, l.service, l.svc_key from live l
-		group by l.family, l.service, l.svc_key having count(*) > 1
-	), ranks as (
+	), ranks as (  -- live P that share a service with another of the family: few, so rank only
+		           -- those (a hash semi-join finds them)
 		select l.subscription_code, row_number() over (
 			partition by l.family, l.service, l.svc_key
 			order by l.date_created, l.subscription_code collate "C") as rank_in_service
-		from live l join dup_groups g on g.family = l.family and g.service = l.service
-		                             and g.svc_key = l.svc_key
+		from live l
+		where exists (select 1 from live o
+		              where o.family = l.family and o.service = l.service
+		                and o.svc_key = l.svc_key and o.subscription_code <> l.subscription_code)
 	), joined as (  -- every P, with its family's add-ons when live (P's service: S, else its
 		            -- alias), and the add-on groups with no live P
 		select p.*, g.service_id as g_service_id, g.family as g_family, g.service as g_service,
@@ -228,7 +230,7 @@ begin
 			from a_rows k
 			join dead_groups g on g.service_id = k.service_id and g.family = k.family
 			                  and g.service = k.service
-			where k.n_addons > 1 and k.sku_rank = 1
+			where k.n_addons > 1 and k.sku_first
 		) k
 		where not exists (select 1 from live_by_msisdn l
 		                  where l.msisdn = k.msisdn and l.family = k.family
