@@ -6,7 +6,8 @@
 --   recon_product (product_id, country_code, site, partner_product, family, service, kind, sku,
 --                  monthly_price, currency)          -- product_id = order in the configuration
 --   recon_plan    (product_id, plan_code)            -- the product's eligible_plans
--- The rules are the queries below, one step per category group, all set-wise.
+-- The rules are two set-wise statements below: every partner subscription with its product,
+-- status and matched subscriber (temp table recon_p), then every category at once (recon_found).
 
 -- Runs and their discrepancies live in their own schema: they are results, not loaded data.
 create schema recon;
