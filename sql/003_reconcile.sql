@@ -6,7 +6,8 @@
 --   recon_product (product_id, country_code, site, partner_product, family, service, kind, sku,
 --                  monthly_price, currency)          -- product_id = order in the configuration
 --   recon_plan    (product_id, plan_code)            -- the product's eligible_plans
--- The rules are the queries below, one step per category group, all set-wise.
+-- The rules are two set-wise statements below: every partner subscription with its product,
+-- status and matched subscriber (temp table recon_p), then every category at once (recon_found).
 
 -- Runs and their discrepancies live in their own schema: they are results, not loaded data.
 create schema recon;
@@ -30,7 +31,7 @@ comment on table recon.run is 'reconcile runs (SPEC §5): one per country and as
 -- What a run saw: one row per discrepancy key, NEW / OPEN, plus RESOLVED rows carried from the
 -- previous run of the country (its columns repeated, SPEC §8).
 create table recon.item (
-	run_id                    bigint not null references recon.run on delete cascade,
+	run_id                    bigint not null,  -- recon.run; no foreign key (see below)
 	key                       text not null,   -- category|subscriptionCode or category|CC|service_id|sku
 	category                  text not null,
 	state                     text not null check (state in ('NEW', 'OPEN', 'RESOLVED')),
@@ -54,6 +55,9 @@ create table recon.item (
 	primary key (run_id, key)
 );
 comment on table recon.item is 'discrepancies per run with their state (SPEC §5, §8)';
+-- Like the bulk tables of 001_init.sql, recon.item has no foreign key: its per-row check cost
+-- more than writing the rows (91k items: 490-530 ms with it, 170 ms without). Only
+-- recon.reconcile_run() writes both tables, and it deletes a replaced run's items itself.
 
 -- The latest snapshot of a layout for a country dated <= d (SPEC §3.1 end); NULL when none.
 create function recon.latest_snapshot(p_layout text, p_country text, d date)
@@ -75,15 +79,19 @@ declare
 	sub_snap bigint := recon.latest_snapshot('bss_subscribers', p_country, d);
 	addon_snap bigint := recon.latest_snapshot('bss_addons', p_country, d);
 begin
-	drop table if exists recon_p, recon_a, recon_found;
+	drop table if exists recon_p, recon_found;
 
 	-- Partner subscriptions that count (SPEC §8): configured country with its telco_code, created
 	-- on or before d; their product (NULL = unmapped), status as of d, and matched subscriber S
 	-- (alias = service_id when P has an alias, else msisdn; of the product's service; when several
 	-- rows match, an ACTIVE one first, then the smallest service_id and file line).
 	create temp table recon_p as
-	with p as materialized (  -- read once, used twice
-		select p.*, pr.product_id, pr.family, pr.service, pr.sku, pr.monthly_price, pr.currency
+	-- (p is not materialized: 1M rows outgrow work_mem and went to a temporary file; the msisdn
+	-- lookup reads the few P without an alias again instead)
+	with p as (  -- only the columns the rules read
+		select p.subscription_code, p.alias, p.msisdn, p.product_name, p.date_created,
+		       p.date_active, p.date_pending_unsubscription, p.date_unsubscribed,
+		       pr.product_id, pr.family, pr.service, pr.sku, pr.monthly_price, pr.currency
 		from ottrecon.partner_subscription p
 		join recon_country c on c.country_code = p.country_code and c.telco_code = p.telco_code
 		left join recon_product pr on pr.country_code = p.country_code and pr.site = p.site_code
@@ -99,7 +107,8 @@ begin
 		select distinct on (x.msisdn, x.service_type) x.service_type, x.msisdn, x.service_id,
 		       x.status, x.plan_type, x.plan_code
 		from ottrecon.bss_subscriber x where x.snapshot_id = sub_snap and x.msisdn is not null
-		  and x.msisdn in (select p.msisdn from p where p.alias is null)
+		  and x.msisdn in (select p.msisdn from ottrecon.partner_subscription p
+		                   where p.alias is null and p.country_code = p_country)
 		order by x.msisdn, x.service_type, x.status = 'ACTIVE' desc, x.service_id, x.line
 	)
 	select p.subscription_code, p.alias, p.msisdn, p.product_name, p.date_created,
@@ -124,87 +133,126 @@ begin
 	                           coalesce(sa.plan_code, sm.plan_code) as plan_code) s;
 	analyze recon_p;
 
-	-- Live BSS add-ons (SPEC §3.3) of the family SKUs configured for the country.
-	create temp table recon_a as
-	select a.service_id, a.service_type, a.msisdn, a.sku, a.status, a.start_date, a.line,
-	       k.family, k.service, k.monthly_price, k.currency
-	from ottrecon.bss_addon a
-	join (select distinct on (sku) sku, family, service, monthly_price, currency
-	      from recon_product where country_code = p_country order by sku, product_id) k
-	  on k.sku = a.sku
-	where a.snapshot_id = addon_snap and a.status = 'ACTIVE' and (a.end_date is null or a.end_date > d);
-	analyze recon_a;
-
+	-- The rules, one statement. Add-ons are sorted once (by service, family and SKU), which gives
+	-- each its family's count and its rank among its SKU's rows. Every P meets its family's add-ons
+	-- (when live) in one hash full join, read once for the partner-side categories; the add-on
+	-- groups left without a live P are the BSS side's candidates. Only the P with a category and
+	-- those groups are kept in memory (a tenth of the rows: 1M rows outgrew work_mem).
 	create temp table recon_found as
-	with live as not materialized (
+	with a_rows as materialized (  -- live add-ons (SPEC §3.3) of the SKUs configured for the country
+		select a.service_id, a.msisdn, a.sku, a.status, a.start_date, a.line, k.family,
+		       k.service, k.monthly_price, k.currency,
+		       count(*) over w as n_addons,
+		       lag(a.sku) over w is distinct from a.sku as sku_first  -- (lag ignores the frame)
+		from ottrecon.bss_addon a
+		join (select distinct on (sku) sku, family, service, monthly_price, currency
+		      from recon_product where country_code = p_country order by sku, product_id) k
+		  on k.sku = a.sku
+		where a.snapshot_id = addon_snap and a.status = 'ACTIVE'
+		  and (a.end_date is null or a.end_date > d)
+		window w as (partition by a.service_id, k.family, k.service
+		             order by a.sku, a.start_date, a.line
+		             rows between unbounded preceding and unbounded following)
+	), addon_groups as (  -- per service and family: its live add-ons, and the earliest started
+		select a.service_id, a.family, a.service, a.n_addons, a.sku, a.status, a.start_date,
+		       a.monthly_price, a.msisdn, a.currency
+		from a_rows a where a.n_addons = 1
+		union all
+		select * from (  -- (a few services have several: the earliest of them)
+			select distinct on (a.service_id, a.family, a.service) a.service_id, a.family,
+			       a.service, a.n_addons, a.sku, a.status, a.start_date, a.monthly_price,
+			       a.msisdn, a.currency
+			from a_rows a where a.n_addons > 1
+			order by a.service_id, a.family, a.service, a.start_date, a.line) m
+	), live as not materialized (
 		select p.* from recon_p p
 		where p.product_id is not null and p.status in ('ACTIVE', 'PENDING_UNSUBSCRIPTION')
-	), dup_groups as (  -- services with more than one live P of a family: few, so rank only those
-		select l.family, l.service, l.svc_key from live l
-		group by l.family, l.service, l.svc_key having count(*) > 1
-	), ranks as (
+	), ranks as (  -- live P that share a service with another of the family: few, so rank only
+		           -- those (a hash semi-join finds them)
 		select l.subscription_code, row_number() over (
 			partition by l.family, l.service, l.svc_key
 			order by l.date_created, l.subscription_code collate "C") as rank_in_service
-		from live l join dup_groups g on g.family = l.family and g.service = l.service
-		                             and g.svc_key = l.svc_key
-	), live_ranked as (  -- a P alone in its service ranks 1 (a subscriptionCode is current once)
-		select l.*, coalesce(r.rank_in_service, 1) as rank_in_service
-		from live l left join ranks r on r.subscription_code = l.subscription_code
-	), addon_groups as (  -- per service and family: its live add-ons, and the earliest started
-		select distinct on (a.service_id, a.family, a.service) a.service_id, a.family, a.service,
-		       count(*) over (partition by a.service_id, a.family, a.service
-		                      order by a.start_date, a.line  -- the sort DISTINCT ON needs: one
-		                      rows between unbounded preceding and unbounded following) as n_addons,
-		       a.sku, a.status, a.start_date, a.monthly_price as sku_price
-		from recon_a a order by a.service_id, a.family, a.service, a.start_date, a.line
-	), partner_side as (
-		select l.*, coalesce(g.n_addons, 0) as n_addons, g.sku as a_sku, g.status as a_status,
-		       g.start_date as a_start, g.sku_price,
-		       case
-		       when l.rank_in_service > 1 then 'DUPLICATE_PARTNER_SUBSCRIPTION'
-		       when l.s_service_id is null then 'UNKNOWN_SUBSCRIBER'
-		       when l.s_status <> 'ACTIVE' or l.s_plan_type <> 'POSTPAID'
-		         or not exists (select 1 from recon_plan e
-		                        where e.product_id = l.product_id and e.plan_code = l.s_plan_code)
-		         then 'NOT_ELIGIBLE'
-		       when coalesce(g.n_addons, 0) = 0 then 'PARTNER_ACTIVE_NOT_BILLED'
-		       when g.n_addons > 1 then 'DUPLICATE_BSS_ADDON'
-		       when g.sku <> l.sku then 'PRODUCT_MISMATCH'
-		       when abs(g.start_date - (l.date_active at time zone 'UTC')::date) > p_tolerance
-		         then 'DATE_MISMATCH'
-		       end as category
-		from live_ranked l left join addon_groups g on g.service_id = l.s_service_id
-		                                            and g.family = l.family and g.service = l.service
-	), bss_keys as (  -- one per (service_id, sku): the earliest started live add-on counts
-		select distinct on (a.service_id, a.sku) a.*
-		from recon_a a order by a.service_id, a.sku, a.start_date, a.line
-	), p_link as not materialized (  -- how a P belongs to an add-on's service (SPEC §5, §8 Add-ons)
-		select p.*, p.status in ('ACTIVE', 'PENDING_UNSUBSCRIPTION') as live,
-		       coalesce(p.s_service_id, p.alias) as link_service_id,
-		       case when p.s_service_id is null and p.alias is null then p.msisdn end as link_msisdn
-		from recon_p p where p.product_id is not null
-	), dead_keys as (  -- add-on keys with no live P of the family for the service: usually few,
-		               -- so the latest P is looked for only for them (hash anti-joins)
-		select k.* from bss_keys k
-		where not exists (select 1 from p_link l
-		                  where l.live and l.family = k.family and l.service = k.service
-		                    and l.link_service_id = k.service_id)
-		  and not exists (select 1 from p_link l
-		                  where l.live and l.family = k.family and l.service = k.service
-		                    and l.link_msisdn = k.msisdn)
-	), bss_p as (  -- every P of each such key's service and family
-		select k.service_id as k_service_id, k.sku as k_sku, l.*
-		from dead_keys k join p_link l on l.family = k.family and l.service = k.service
-		                              and l.link_service_id = k.service_id
+		from live l
+		where exists (select 1 from live o
+		              where o.family = l.family and o.service = l.service
+		                and o.svc_key = l.svc_key and o.subscription_code <> l.subscription_code)
+	), joined as (  -- every P, with its family's add-ons when live (P's service: S, else its
+		            -- alias), and the add-on groups with no live P
+		select p.*, g.service_id as g_service_id, g.family as g_family, g.service as g_service,
+		       coalesce(g.n_addons, 0) as n_addons, g.sku as a_sku, g.status as a_status,
+		       g.start_date as a_start, g.monthly_price as sku_price, g.msisdn as a_msisdn,
+		       g.currency as a_currency
+		from (select p.*, p.product_id is not null
+		                  and p.status in ('ACTIVE', 'PENDING_UNSUBSCRIPTION') as live
+		      from recon_p p) p
+		full join addon_groups g
+		  on g.service_id = case when p.live then coalesce(p.s_service_id, p.alias) end
+		 and g.family = p.family and g.service = p.service
+	), found as materialized (  -- the first category that applies to each P (SPEC §5), if any,
+		                        -- and the add-on groups with no live P
+		-- (add-on columns matter only once S matched: S's service_id is P's alias when P has one)
+		select * from (
+			select j.*, case
+			       when j.product_id is null then
+			            case when j.status <> 'UNSUBSCRIBED' then 'UNMAPPED_PRODUCT' end
+			       when j.live then case
+			            when r.rank_in_service > 1 then 'DUPLICATE_PARTNER_SUBSCRIPTION'
+			            when j.s_service_id is null then 'UNKNOWN_SUBSCRIBER'
+			            when j.s_status <> 'ACTIVE' or j.s_plan_type <> 'POSTPAID'
+			              or not exists (select 1 from recon_plan e
+			                             where e.product_id = j.product_id
+			                               and e.plan_code = j.s_plan_code)
+			              then 'NOT_ELIGIBLE'
+			            when j.n_addons = 0 then 'PARTNER_ACTIVE_NOT_BILLED'
+			            when j.n_addons > 1 then 'DUPLICATE_BSS_ADDON'
+			            when j.a_sku <> j.sku then 'PRODUCT_MISMATCH'
+			            when abs(j.a_start - (j.date_active at time zone 'UTC')::date) > p_tolerance
+			              then 'DATE_MISMATCH'
+			            end
+			       when j.status = 'PENDING_ACTIVATION'
+			        and d - (j.date_created at time zone 'UTC')::date > p_assoc_grace
+			            then 'PENDING_ASSOCIATION_STALE'
+			       end as category
+			from joined j left join ranks r on r.subscription_code = j.subscription_code
+		) f where f.category is not null or f.subscription_code is null
+	), live_by_msisdn as (  -- live P with neither S nor alias: UNKNOWN_SUBSCRIBER or duplicates
+		select f.msisdn, f.family, f.service from found f where f.live and f.svc_key like 'M|%'
+	), dead_groups as (  -- add-on groups with no live P of the service by service id
+		select f.g_service_id as service_id, f.g_family as family, f.g_service as service,
+		       f.n_addons, f.a_sku as sku, f.a_status as status, f.a_start as start_date,
+		       f.sku_price as monthly_price, f.a_msisdn as msisdn, f.a_currency as currency
+		from found f where f.subscription_code is null
+	), dead_keys as (  -- their add-on keys (service_id, SKU: the earliest started row), unless a
+		               -- live P belongs to the service by msisdn
+		select k.* from (
+			select g.service_id, g.msisdn, g.sku, g.status, g.start_date, g.family, g.service,
+			       g.monthly_price, g.currency
+			from dead_groups g where g.n_addons = 1  -- (its one add-on is its one key)
+			union all
+			select k.service_id, k.msisdn, k.sku, k.status, k.start_date, k.family, k.service,
+			       k.monthly_price, k.currency
+			from a_rows k
+			join dead_groups g on g.service_id = k.service_id and g.family = k.family
+			                  and g.service = k.service
+			where k.n_addons > 1 and k.sku_first
+		) k
+		where not exists (select 1 from live_by_msisdn l
+		                  where l.msisdn = k.msisdn and l.family = k.family
+		                    and l.service = k.service)
+	), dead_links as (  -- the service keys (recon_p.svc_key) a P of such a key's service has
+		select k.service_id, k.sku, k.family, k.service, 'S|' || k.service_id as svc_key
+		from dead_keys k
 		union all
-		select k.service_id, k.sku, l.*
-		from dead_keys k join p_link l on l.family = k.family and l.service = k.service
-		                              and l.link_msisdn = k.msisdn
-	), bss_latest as (  -- L: the latest of them
-		select distinct on (b.k_service_id, b.k_sku) b.*
-		from bss_p b
-		order by b.k_service_id, b.k_sku, b.date_created desc, b.subscription_code collate "C" desc
+		select k.service_id, k.sku, k.family, k.service, 'M|' || k.msisdn
+		from dead_keys k where k.msisdn is not null
+	), bss_latest as (  -- L: the latest P of each such key's service and family
+		select distinct on (k.service_id, k.sku) k.service_id as k_service_id, k.sku as k_sku,
+		       p.subscription_code, p.alias, p.msisdn, p.product_name, p.status,
+		       p.date_active, p.date_unsubscribed
+		from dead_links k
+		join recon_p p on p.svc_key = k.svc_key and p.family = k.family and p.service = k.service
+		where p.product_id is not null
+		order by k.service_id, k.sku, p.date_created desc, p.subscription_code collate "C" desc
 	), plans as (
 		select distinct on (x.service_id) x.service_id, x.plan_code
 		from ottrecon.bss_subscriber x
@@ -217,41 +265,25 @@ begin
 		left join bss_latest lp on lp.k_service_id = k.service_id and lp.k_sku = k.sku
 		left join plans pl on pl.service_id = k.service_id
 	)
-	-- UNMAPPED_PRODUCT: live or pending activation, product not configured for its country
-	select 'UNMAPPED_PRODUCT|' || p.subscription_code as key, 'UNMAPPED_PRODUCT' as category,
-	       null::text as service_type, null::text as family, p.subscription_code, p.alias,
-	       p.msisdn, null::text as service_id, p.product_name as partner_product,
-	       p.status as partner_status, p.date_active as partner_date_active,
-	       p.date_unsubscribed as partner_date_unsubscribed, null::text as bss_sku,
-	       null::text as bss_status, null::date as bss_start_date, null::text as plan_code,
-	       0::numeric as amount_at_risk, null::text as currency
-	from recon_p p
-	where p.product_id is null and p.status <> 'UNSUBSCRIBED'
-	union all
-	select s.category || '|' || s.subscription_code, s.category, s.service, s.family,
-	       s.subscription_code, s.alias, s.msisdn, s.s_service_id, s.product_name, s.status,
-	       s.date_active, s.date_unsubscribed,
+	-- Partner side: UNMAPPED_PRODUCT (live or pending activation, product not configured),
+	-- the live P's categories, PENDING_ASSOCIATION_STALE (created more than the grace before d)
+	select s.category || '|' || s.subscription_code as key, s.category,
+	       s.service as service_type, s.family, s.subscription_code, s.alias, s.msisdn,
+	       s.s_service_id as service_id, s.product_name as partner_product,
+	       s.status as partner_status, s.date_active as partner_date_active,
+	       s.date_unsubscribed as partner_date_unsubscribed,
 	       case when s.category in ('DUPLICATE_BSS_ADDON', 'PRODUCT_MISMATCH', 'DATE_MISMATCH')
-	            then s.a_sku end,
+	            then s.a_sku end as bss_sku,
 	       case when s.category in ('DUPLICATE_BSS_ADDON', 'PRODUCT_MISMATCH', 'DATE_MISMATCH')
-	            then s.a_status end,
+	            then s.a_status end as bss_status,
 	       case when s.category in ('DUPLICATE_BSS_ADDON', 'PRODUCT_MISMATCH', 'DATE_MISMATCH')
-	            then s.a_start end,
-	       s.s_plan_code,
+	            then s.a_start end as bss_start_date,
+	       s.s_plan_code as plan_code,
 	       case s.category when 'PARTNER_ACTIVE_NOT_BILLED' then s.monthly_price
 	                       when 'PRODUCT_MISMATCH' then abs(s.monthly_price - s.sku_price)
-	                       else 0 end,
+	                       else 0 end::numeric as amount_at_risk,
 	       s.currency
-	from partner_side s where s.category is not null
-	union all
-	-- PENDING_ASSOCIATION_STALE: pending activation, created more than the grace before d
-	select 'PENDING_ASSOCIATION_STALE|' || p.subscription_code, 'PENDING_ASSOCIATION_STALE',
-	       p.service, p.family, p.subscription_code, p.alias, p.msisdn, p.s_service_id,
-	       p.product_name, p.status, p.date_active, p.date_unsubscribed, null, null, null,
-	       p.s_plan_code, 0, p.currency
-	from recon_p p
-	where p.product_id is not null and p.status = 'PENDING_ACTIVATION'
-	  and d - (p.date_created at time zone 'UTC')::date > p_assoc_grace
+	from found s where s.subscription_code is not null
 	union all
 	-- BSS side: billed with no live P of the family for the service
 	select c.category || '|' || p_country || '|' || c.service_id || '|' || c.sku, c.category,
@@ -280,6 +312,8 @@ declare
 	run bigint;
 	prev bigint;
 begin
+	delete from recon.item i using recon.run r
+	where i.run_id = r.run_id and r.country_code = p_country and r.as_of = d;
 	delete from recon.run r where r.country_code = p_country and r.as_of = d;
 	perform recon.find_discrepancies(p_country, d, p_tolerance, p_assoc_grace, p_unsub_grace);
 	select r.run_id into prev from recon.run r
@@ -287,26 +321,29 @@ begin
 	insert into recon.run (country_code, as_of, started_at)
 	values (p_country, d, started) returning run_id into run;
 
+	-- (in key order: the primary key's b-tree then only appends, ~30% faster than in any order)
 	insert into recon.item (run_id, key, category, state, first_seen, service_type,
 		family, subscription_code, alias, msisdn, service_id, partner_product, partner_status,
 		partner_date_active, partner_date_unsubscribed, bss_sku, bss_status, bss_start_date,
 		plan_code, amount_at_risk, currency)
-	select run, f.key, f.category, case when o.key is null then 'NEW' else 'OPEN' end,
-	       coalesce(o.first_seen, d), f.service_type, f.family, f.subscription_code, f.alias,
-	       f.msisdn, f.service_id, f.partner_product, f.partner_status, f.partner_date_active,
-	       f.partner_date_unsubscribed, f.bss_sku, f.bss_status, f.bss_start_date, f.plan_code,
-	       f.amount_at_risk, f.currency
-	from recon_found f
-	left join recon.item o on o.run_id = prev and o.key = f.key
-	                               and o.state in ('NEW', 'OPEN')
-	union all
-	select run, o.key, o.category, 'RESOLVED', o.first_seen, o.service_type, o.family,
-	       o.subscription_code, o.alias, o.msisdn, o.service_id, o.partner_product,
-	       o.partner_status, o.partner_date_active, o.partner_date_unsubscribed, o.bss_sku,
-	       o.bss_status, o.bss_start_date, o.plan_code, o.amount_at_risk, o.currency
-	from recon.item o
-	where o.run_id = prev and o.state in ('NEW', 'OPEN')
-	  and not exists (select 1 from recon_found f where f.key = o.key);
+	select * from (
+		select run, f.key, f.category, case when o.key is null then 'NEW' else 'OPEN' end,
+		       coalesce(o.first_seen, d), f.service_type, f.family, f.subscription_code, f.alias,
+		       f.msisdn, f.service_id, f.partner_product, f.partner_status, f.partner_date_active,
+		       f.partner_date_unsubscribed, f.bss_sku, f.bss_status, f.bss_start_date, f.plan_code,
+		       f.amount_at_risk, f.currency
+		from recon_found f
+		left join recon.item o on o.run_id = prev and o.key = f.key
+		                               and o.state in ('NEW', 'OPEN')
+		union all
+		select run, o.key, o.category, 'RESOLVED', o.first_seen, o.service_type, o.family,
+		       o.subscription_code, o.alias, o.msisdn, o.service_id, o.partner_product,
+		       o.partner_status, o.partner_date_active, o.partner_date_unsubscribed, o.bss_sku,
+		       o.bss_status, o.bss_start_date, o.plan_code, o.amount_at_risk, o.currency
+		from recon.item o
+		where o.run_id = prev and o.state in ('NEW', 'OPEN')
+		  and not exists (select 1 from recon_found f where f.key = o.key)
+	) i order by i.key;
 
 	update recon.run r set finished_at = clock_timestamp(),
 		n_new = c.n_new, n_open = c.n_open, n_resolved = c.n_resolved,
@@ -317,7 +354,7 @@ begin
 	             coalesce(sum(amount_at_risk) filter (where state <> 'RESOLVED'), 0) as amount
 	      from recon.item where run_id = run) c
 	where r.run_id = run;
-	drop table if exists recon_p, recon_a, recon_found;
+	drop table if exists recon_p, recon_found;
 	return run;
 end $$;
 
