@@ -597,6 +597,12 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 		db_rollback(conn);
 		return rc;
 	}
+	/* Reading and checking the file (this thread) overlaps with sending it and storing it. */
+	if ((rc = copy_send_in_background(&c.copy, e)) != 0) {
+		copy_abort(&c.copy, "cannot start the sender");
+		db_rollback(conn);
+		return rc;
+	}
 
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
