@@ -70,9 +70,12 @@ begin
 	went_backwards := 0;
 	removed := 0;
 	-- Loads take turns (the loader's advisory lock) and file ids grow, so what this file may
-	-- supersede is in older files; on a first load there is nothing, and BRIN says so at once.
-	if not exists (select 1 from ottrecon.partner_row o
-	               where o.file_id < p_file_id and o.is_current) then
+	-- supersede is in older files; on a first load there is none, and the manifest says so
+	-- without reading partner_row (BRIN cannot skip the pages this load just wrote: they are not
+	-- summarised yet, so asking partner_row would read the whole file's rows again).
+	if not exists (select 1 from ottrecon.load_file f
+	               where f.file_id < p_file_id and f.layout = 'docomo_activations'
+	                 and f.outcome = 'LOADED') then
 		return;
 	end if;
 
