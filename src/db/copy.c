@@ -78,23 +78,36 @@ int copy_bin_begin(struct copy_stream *cs, PGconn *conn, const char *sql, struct
 	return 0;
 }
 
+/* Room for n more bytes at the end of the buffer; the caller writes them and adds n to len (a
+ * binary buffer is sent by its length: it is not kept NUL-terminated). */
+static unsigned char *reserve(struct copy_stream *cs, size_t n)
+{
+	if (cs->buf.alloc - cs->buf.len <= n)
+		strbuf_grow(&cs->buf, n);
+	return (unsigned char *)cs->buf.buf + cs->buf.len;
+}
+
+static unsigned char *be32(unsigned char *b, uint32_t v)
+{
+	b[0] = (unsigned char)(v >> 24);
+	b[1] = (unsigned char)(v >> 16);
+	b[2] = (unsigned char)(v >> 8);
+	b[3] = (unsigned char)v;
+	return b + 4;
+}
+
 static void put_be16(struct copy_stream *cs, uint16_t v)
 {
-	unsigned char b[2] = { (unsigned char)(v >> 8), (unsigned char)v };
-	strbuf_add(&cs->buf, b, 2);
+	unsigned char *b = reserve(cs, 2);
+	b[0] = (unsigned char)(v >> 8);
+	b[1] = (unsigned char)v;
+	cs->buf.len += 2;
 }
 
 static void put_be32(struct copy_stream *cs, uint32_t v)
 {
-	unsigned char b[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16),
-			       (unsigned char)(v >> 8), (unsigned char)v };
-	strbuf_add(&cs->buf, b, 4);
-}
-
-static void put_be64(struct copy_stream *cs, uint64_t v)
-{
-	put_be32(cs, (uint32_t)(v >> 32));
-	put_be32(cs, (uint32_t)v);
+	be32(reserve(cs, 4), v);
+	cs->buf.len += 4;
 }
 
 void copy_bin_row(struct copy_stream *cs, int nfields)
@@ -109,14 +122,17 @@ void copy_bin_null(struct copy_stream *cs)
 
 void copy_bin_int8(struct copy_stream *cs, int64_t v)
 {
-	put_be32(cs, 8);
-	put_be64(cs, (uint64_t)v);
+	unsigned char *b = be32(reserve(cs, 12), 8);
+	b = be32(b, (uint32_t)((uint64_t)v >> 32));
+	be32(b, (uint32_t)v);
+	cs->buf.len += 12;
 }
 
 void copy_bin_text(struct copy_stream *cs, const char *s, size_t len)
 {
-	put_be32(cs, (uint32_t)len);
-	strbuf_add(&cs->buf, s, len);
+	unsigned char *b = be32(reserve(cs, 4 + len), (uint32_t)len);
+	memcpy(b, s, len);
+	cs->buf.len += 4 + len;
 }
 
 /* PostgreSQL's epoch is 2000-01-01 00:00:00 UTC: 946684800 s after the Unix epoch. */

@@ -30,6 +30,10 @@ const long *dupkeys_losers(struct dupkeys *d, size_t *n);
 struct keyfilter;
 struct keyfilter *keyfilter_new(size_t expected_keys);
 int keyfilter_add(struct keyfilter *f, const char *key, size_t len);
+/* keyfilter_add in two steps, to overlap the memory access with other work: prepare hashes the
+ * key and starts loading its word; add_prepared(its result) then does what keyfilter_add does. */
+uint64_t keyfilter_prepare(struct keyfilter *f, const char *key, size_t len);
+int keyfilter_add_prepared(struct keyfilter *f, uint64_t prepared);
 void keyfilter_free(struct keyfilter *f);
 
 #endif

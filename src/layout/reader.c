@@ -42,6 +42,7 @@ struct reader {
 	struct strbuf vbuf;
 	size_t *voff;
 	const char **values;
+	size_t *vlen;
 	struct strbuf reason;
 	struct memo *memo;     /* per layout field */
 
@@ -340,6 +341,7 @@ static int read_row(struct reader *r, const struct scan_record *rec)
 				m->rc = rc;
 			}
 		}
+		r->vlen[f] = r->vbuf.len - r->voff[f];
 		if (rc > 0) {
 			if (r->enum_kept[f]++ == 0) {
 				r->enum_first_line[f] = rec->line;
@@ -362,12 +364,15 @@ static int read_row(struct reader *r, const struct scan_record *rec)
 			return reject(r, rec, NULL, r->reason.buf);
 		}
 	}
-	for (size_t f = 0; f < l->n_fields; f++)
-		r->values[f] = r->voff[f] == (size_t)-1 ? NULL : r->vbuf.buf + r->voff[f];
+	for (size_t f = 0; f < l->n_fields; f++) {
+		bool missing = r->voff[f] == (size_t)-1;
+		r->values[f] = missing ? NULL : r->vbuf.buf + r->voff[f];
+		r->vlen[f] = missing ? 0 : r->vlen[f];
+	}
 
 	struct reader_row row = {
 		.line = rec->line, .raw = rec->data, .raw_len = rec->len,
-		.values = r->values, .n_values = l->n_fields,
+		.values = r->values, .lens = r->vlen, .n_values = l->n_fields,
 	};
 	r->st->loaded++;
 	return r->cb->row ? r->cb->row(r->ctx, &row) : 0;
@@ -387,6 +392,7 @@ static void reader_free(struct reader *r)
 	strbuf_release(&r->vbuf);
 	free(r->voff);
 	free(r->values);
+	free(r->vlen);
 	free(r->memo);
 	strbuf_release(&r->reason);
 	for (size_t f = 0; f < r->l->n_fields; f++)
@@ -457,6 +463,7 @@ static int reader_run(const struct layout *l, struct csv_scanner *sc, unsigned l
 		r.field_col[f] = -1;
 	r.voff = xcalloc(l->n_fields, sizeof(size_t));
 	r.values = xcalloc(l->n_fields, sizeof(char *));
+	r.vlen = xcalloc(l->n_fields ? l->n_fields : 1, sizeof(size_t));
 	r.memo = xcalloc(l->n_fields ? l->n_fields : 1, sizeof(struct memo));
 	r.enum_kept = xcalloc(l->n_fields, sizeof(long));
 	r.enum_first_line = xcalloc(l->n_fields, sizeof(long));

@@ -213,24 +213,26 @@ struct load_ctx {
 static void copy_partner_row(struct load_ctx *c, const struct reader_row *row)
 {
 	const struct layout *l = c->layout;
+	const char *code = row->values[c->f_code];
+	uint64_t code_key = code ? keyfilter_prepare(c->kf, code, row->lens[c->f_code]) : 0;
 	copy_bin_row(&c->copy, (int)row->n_values + 3);
 	copy_bin_int8(&c->copy, c->file_id_num);
 	copy_bin_int8(&c->copy, row->line);
 	for (size_t i = 0; i < row->n_values; i++) {
 		const char *v = row->values[i];
+		size_t len = row->lens[i];
 		c->have[i] = false;
 		if (!v)
 			copy_bin_null(&c->copy);
 		else if (l->fields[i].type == FT_DATETIME &&
-			 time_parse_iso8601(v, strlen(v), &c->ts[i]) == NULL) {
+			 time_parse_iso8601(v, len, &c->ts[i]) == NULL) {
 			c->have[i] = true;
 			copy_bin_timestamptz(&c->copy, c->ts[i]);
 		} else
-			copy_bin_text(&c->copy, v, strlen(v));
+			copy_bin_text(&c->copy, v, len);
 	}
-	const char *code = row->values[c->f_code];
-	if (code && keyfilter_add(c->kf, code, strlen(code))) {
-		strbuf_add(c->candidates, code, strlen(code) + 1);
+	if (code && keyfilter_add_prepared(c->kf, code_key)) {
+		strbuf_add(c->candidates, code, row->lens[c->f_code] + 1);
 		c->n_candidates++;
 	}
 	static const char *const ooo_flags[] = { "DATES_OUT_OF_ORDER" };
@@ -248,7 +250,7 @@ static int on_row(void *vctx, const struct reader_row *row)
 	} else {
 		copy_field_long(&c->copy, row->line);
 		for (size_t i = 0; i < row->n_values; i++)
-			copy_field(&c->copy, row->values[i]);
+			copy_field_len(&c->copy, row->values[i], row->lens[i]);
 	}
 	return copy_end_row(&c->copy, c->e);
 }
