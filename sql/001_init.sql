@@ -46,6 +46,7 @@ comment on table ottrecon.load_file is 'every file ottrecon loaded or refused (S
 -- load_file / bss_snapshot row they point to.
 create table ottrecon.partner_row (
 	file_id                     bigint not null,
+	part                        bigint not null default 0, -- the partition: see below
 	line                        bigint not null,      -- physical line where the record starts
 	country_code                text not null,
 	site_code                   text not null,
@@ -62,12 +63,20 @@ create table ottrecon.partner_row (
 	flags                       text[] not null default '{}', -- e.g. dates out of order
 	is_current                  boolean not null default true, -- the code's latest row
 	check (msisdn is not null or alias is not null)
-);
+) partition by list (part);
 -- (file_id, line) is unique by construction (the loader writes each line of a file once, in one
--- transaction), so no b-tree keeps it: rows are read by file, and file_id only grows with the
--- insertion order, which a BRIN index serves at almost no cost during a bulk load. Nor is there
--- an index on subscription_code: the current state is found with hash joins.
-create index partner_row_file_id_brin on ottrecon.partner_row using brin (file_id);
+-- transaction), so no b-tree keeps it, and rows are read by file. Nor is there an index on
+-- subscription_code: the current state is found with hash joins.
+--
+-- Rows of small files (part 0) share partner_row_small, where a BRIN index on file_id (which
+-- only grows with the insertion order) finds a file's rows at almost no cost during a bulk load.
+-- A large file's rows (part = its file_id) go into a partition of their own, which the load
+-- creates in its transaction (ottrecon.create_file_partition, sql/002_load.sql): it needs no
+-- index at all (every row in it is of that file), so COPY maintains none, and a server with
+-- wal_level = minimal writes no WAL for it (the table is new in the transaction). Small files
+-- do not get one: millions of delta files would make millions of tables.
+create table ottrecon.partner_row_small partition of ottrecon.partner_row for values in (0);
+create index partner_row_small_file_id_brin on ottrecon.partner_row_small using brin (file_id);
 comment on table ottrecon.partner_row is 'every docomo_activations row loaded, by file and line';
 
 -- The current state of each partner subscription: the latest row loaded for its code.

@@ -33,7 +33,8 @@ $$;
 -- The planner cannot know how many rows a file just COPYed has (statistics lag behind; after an
 -- ANALYZE of older data it guesses 1) and would pick nested loops that rerun a scan per row:
 -- these functions are meant for hash joins and say so.
-create function ottrecon.dedupe_activations(p_file_id bigint)
+-- p_part is the file's partition key (0, or its file_id when it has a partition of its own).
+create function ottrecon.dedupe_activations(p_file_id bigint, p_part bigint)
 returns table (line bigint) language plpgsql
 set enable_nestloop = off set work_mem = '256MB' as $$
 begin
@@ -41,7 +42,7 @@ begin
 	with dup_codes as (
 		select r.subscription_code from ottrecon.partner_row r
 		join (select distinct code from dup_candidates) c on c.code = r.subscription_code
-		where r.file_id = p_file_id
+		where r.part = p_part and r.file_id = p_file_id
 		group by r.subscription_code having count(*) > 1
 	), ranked as (
 		select r.line, row_number() over (
@@ -49,10 +50,10 @@ begin
 			order by ottrecon.status_rank(r.date_active, r.date_pending_unsubscription,
 			                              r.date_unsubscribed) desc, r.line desc) as rn
 		from ottrecon.partner_row r join dup_codes using (subscription_code)
-		where r.file_id = p_file_id
+		where r.part = p_part and r.file_id = p_file_id
 	), losers as (
 		delete from ottrecon.partner_row r using ranked k
-		where r.file_id = p_file_id and r.line = k.line and k.rn > 1
+		where r.part = p_part and r.file_id = p_file_id and r.line = k.line and k.rn > 1
 		returning r.line
 	)
 	select l.line from losers l order by l.line;
@@ -62,7 +63,7 @@ end $$;
 -- the current state. mode 'DELTA': a later row for a code supersedes the earlier one. mode
 -- 'SNAPSHOT': the file is the whole list of its countries; codes of those countries absent from
 -- it stop being current (their history stays). Set-wise: hash joins, no index on the code.
-create function ottrecon.merge_activations(p_file_id bigint, p_mode text,
+create function ottrecon.merge_activations(p_file_id bigint, p_part bigint, p_mode text,
 	out superseded bigint, out went_backwards bigint, out removed bigint)
 language plpgsql set enable_nestloop = off set work_mem = '256MB' as $$
 begin
@@ -70,9 +71,12 @@ begin
 	went_backwards := 0;
 	removed := 0;
 	-- Loads take turns (the loader's advisory lock) and file ids grow, so what this file may
-	-- supersede is in older files; on a first load there is nothing, and BRIN says so at once.
-	if not exists (select 1 from ottrecon.partner_row o
-	               where o.file_id < p_file_id and o.is_current) then
+	-- supersede is in older files; on a first load there is none, and the manifest says so
+	-- without reading partner_row (BRIN cannot skip the pages this load just wrote: they are not
+	-- summarised yet, so asking partner_row would read the whole file's rows again).
+	if not exists (select 1 from ottrecon.load_file f
+	               where f.file_id < p_file_id and f.layout = 'docomo_activations'
+	                 and f.outcome = 'LOADED') then
 		return;
 	end if;
 
@@ -80,7 +84,7 @@ begin
 	-- the partner says, and flagged so that it is seen.
 	update ottrecon.partner_row n set flags = n.flags || array['STATUS_BACKWARDS']
 	from ottrecon.partner_row o
-	where n.file_id = p_file_id and o.subscription_code = n.subscription_code
+	where n.part = p_part and n.file_id = p_file_id and o.subscription_code = n.subscription_code
 	  and o.is_current and o.file_id < p_file_id
 	  and ottrecon.status_rank(n.date_active, n.date_pending_unsubscription, n.date_unsubscribed)
 	    < ottrecon.status_rank(o.date_active, o.date_pending_unsubscription, o.date_unsubscribed);
@@ -88,7 +92,7 @@ begin
 
 	update ottrecon.partner_row o set is_current = false
 	from ottrecon.partner_row n
-	where n.file_id = p_file_id and o.subscription_code = n.subscription_code
+	where n.part = p_part and n.file_id = p_file_id and o.subscription_code = n.subscription_code
 	  and o.is_current and o.file_id < p_file_id;
 	get diagnostics superseded = row_count;
 
@@ -96,9 +100,27 @@ begin
 		update ottrecon.partner_row o set is_current = false
 		where o.is_current and o.file_id < p_file_id
 		  and o.country_code in (select distinct r.country_code from ottrecon.partner_row r
-		                         where r.file_id = p_file_id);
+		                         where r.part = p_part and r.file_id = p_file_id);
 		get diagnostics removed = row_count;
 	end if;
+end $$;
+
+-- A partition of ottrecon.partner_row of its own for the rows of the large file p_file_id (see
+-- sql/001_init.sql), created in the load's transaction: it goes with the load if that rolls back.
+-- Created apart and then attached, because CREATE TABLE ... PARTITION OF would lock partner_row
+-- against readers until the load commits; ATTACH takes a lock that lets them (and the merge's
+-- updates) through, and has nothing to check in an empty table. Returns the table to COPY into.
+create function ottrecon.create_file_partition(p_file_id bigint)
+returns text language plpgsql as $$
+declare
+	t text := format('ottrecon.%I', 'partner_row_' || p_file_id);
+begin
+	execute format('create table %s (like ottrecon.partner_row including defaults'
+	               ' including constraints)', t);
+	execute format('alter table %s alter column part set default %s', t, p_file_id);
+	execute format('alter table ottrecon.partner_row attach partition %s for values in (%s)',
+	               t, p_file_id);
+	return t;
 end $$;
 
 -- A BSS subscribers or add-ons file is a full snapshot, as of p_as_of, of every country in it:

@@ -1,7 +1,11 @@
-/* copy.c: COPY FROM STDIN in text format with a 1 MiB client buffer. */
+/* copy.c: COPY FROM STDIN (text or binary format) with a 1 MiB client buffer, optionally sent by a
+ * thread of its own. */
 #include "db/copy.h"
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
@@ -74,23 +78,36 @@ int copy_bin_begin(struct copy_stream *cs, PGconn *conn, const char *sql, struct
 	return 0;
 }
 
+/* Room for n more bytes at the end of the buffer; the caller writes them and adds n to len (a
+ * binary buffer is sent by its length: it is not kept NUL-terminated). */
+static unsigned char *reserve(struct copy_stream *cs, size_t n)
+{
+	if (cs->buf.alloc - cs->buf.len <= n)
+		strbuf_grow(&cs->buf, n);
+	return (unsigned char *)cs->buf.buf + cs->buf.len;
+}
+
+static unsigned char *be32(unsigned char *b, uint32_t v)
+{
+	b[0] = (unsigned char)(v >> 24);
+	b[1] = (unsigned char)(v >> 16);
+	b[2] = (unsigned char)(v >> 8);
+	b[3] = (unsigned char)v;
+	return b + 4;
+}
+
 static void put_be16(struct copy_stream *cs, uint16_t v)
 {
-	unsigned char b[2] = { (unsigned char)(v >> 8), (unsigned char)v };
-	strbuf_add(&cs->buf, b, 2);
+	unsigned char *b = reserve(cs, 2);
+	b[0] = (unsigned char)(v >> 8);
+	b[1] = (unsigned char)v;
+	cs->buf.len += 2;
 }
 
 static void put_be32(struct copy_stream *cs, uint32_t v)
 {
-	unsigned char b[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16),
-			       (unsigned char)(v >> 8), (unsigned char)v };
-	strbuf_add(&cs->buf, b, 4);
-}
-
-static void put_be64(struct copy_stream *cs, uint64_t v)
-{
-	put_be32(cs, (uint32_t)(v >> 32));
-	put_be32(cs, (uint32_t)v);
+	be32(reserve(cs, 4), v);
+	cs->buf.len += 4;
 }
 
 void copy_bin_row(struct copy_stream *cs, int nfields)
@@ -105,14 +122,17 @@ void copy_bin_null(struct copy_stream *cs)
 
 void copy_bin_int8(struct copy_stream *cs, int64_t v)
 {
-	put_be32(cs, 8);
-	put_be64(cs, (uint64_t)v);
+	unsigned char *b = be32(reserve(cs, 12), 8);
+	b = be32(b, (uint32_t)((uint64_t)v >> 32));
+	be32(b, (uint32_t)v);
+	cs->buf.len += 12;
 }
 
 void copy_bin_text(struct copy_stream *cs, const char *s, size_t len)
 {
-	put_be32(cs, (uint32_t)len);
-	strbuf_add(&cs->buf, s, len);
+	unsigned char *b = be32(reserve(cs, 4 + len), (uint32_t)len);
+	memcpy(b, s, len);
+	cs->buf.len += 4 + len;
 }
 
 /* PostgreSQL's epoch is 2000-01-01 00:00:00 UTC: 946684800 s after the Unix epoch. */
@@ -151,10 +171,123 @@ void copy_field_long(struct copy_stream *cs, long long v)
 	copy_field_len(cs, num, (size_t)n);
 }
 
+/*
+ * The background sender: the caller fills cs->buf while the thread sends `out`; a full cs->buf and
+ * the sent (emptied) `out` swap places under the mutex. Only the thread touches the connection
+ * between copy_send_in_background and sender_stop.
+ */
+struct copy_sender {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t th;
+	PGconn *conn;
+	struct strbuf out; /* the buffer being sent while busy; empty otherwise */
+	bool busy, stop;
+	int rc;            /* the first error (the thread stops at it), with its message */
+	char msg[1024];
+};
+
+static void *sender_main(void *arg)
+{
+	struct copy_sender *s = arg;
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (!s->busy && !s->stop)
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (!s->busy)
+			break;
+		pthread_mutex_unlock(&s->mu);
+		int rc = 0;
+		if (PQputCopyData(s->conn, s->out.buf, (int)s->out.len) != 1) {
+			snprintf(s->msg, sizeof(s->msg), "%s", PQerrorMessage(s->conn));
+			trim_message(s->msg);
+			rc = conn_code(s->conn);
+		}
+		strbuf_reset(&s->out);
+		pthread_mutex_lock(&s->mu);
+		s->rc = rc;
+		s->busy = false;
+		pthread_cond_broadcast(&s->cv);
+		if (rc)
+			break;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+int copy_send_in_background(struct copy_stream *cs, struct err *e)
+{
+	struct copy_sender *s = xcalloc(1, sizeof(*s));
+	s->conn = cs->conn;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	strbuf_grow(&s->out, cs->flush_at + 4096);
+	if (pthread_create(&s->th, NULL, sender_main, s) != 0) {
+		strbuf_release(&s->out);
+		pthread_cond_destroy(&s->cv);
+		pthread_mutex_destroy(&s->mu);
+		free(s);
+		return err_set(e, EXIT_SOFTWARE, "cannot start a thread to send COPY data");
+	}
+	cs->sender = s;
+	return 0;
+}
+
+/* Hands the full buffer to the sender once it is done with the previous one; returns the
+ * sender's error, if it had one. */
+static int sender_put(struct copy_stream *cs, struct err *e)
+{
+	struct copy_sender *s = cs->sender;
+	pthread_mutex_lock(&s->mu);
+	while (s->busy)
+		pthread_cond_wait(&s->cv, &s->mu);
+	int rc = s->rc;
+	if (rc == 0) {
+		struct strbuf t = s->out;
+		s->out = cs->buf;
+		cs->buf = t;
+		s->busy = true;
+		pthread_cond_broadcast(&s->cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (rc) {
+		cs->failed = 1;
+		return err_set(e, rc, "COPY failed: %s", s->msg);
+	}
+	return 0;
+}
+
+/* Lets the sender finish what it was given and stops it; the connection is the caller's again.
+ * Returns the sender's error, if it had one. */
+static int sender_stop(struct copy_stream *cs, struct err *e)
+{
+	struct copy_sender *s = cs->sender;
+	if (!s)
+		return 0;
+	pthread_mutex_lock(&s->mu);
+	s->stop = true;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->th, NULL);
+	int rc = s->rc;
+	if (rc && e) {
+		cs->failed = 1;
+		err_set(e, rc, "COPY failed: %s", s->msg);
+	}
+	strbuf_release(&s->out);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+	cs->sender = NULL;
+	return rc;
+}
+
 static int flush(struct copy_stream *cs, struct err *e)
 {
 	if (cs->buf.len == 0)
 		return 0;
+	if (cs->sender)
+		return sender_put(cs, e);
 	if (PQputCopyData(cs->conn, cs->buf.buf, (int)cs->buf.len) != 1) {
 		cs->failed = 1;
 		char msg[1024];
@@ -182,6 +315,9 @@ int copy_finish(struct copy_stream *cs, struct err *e)
 	if (cs->binary)
 		put_be16(cs, 0xFFFFu); /* trailer */
 	int rc = flush(cs, e);
+	int src = sender_stop(cs, rc ? NULL : e);
+	if (rc == 0)
+		rc = src;
 	if (rc == 0 && PQputCopyEnd(cs->conn, NULL) != 1)
 		rc = err_set(e, conn_code(cs->conn), "COPY failed: %s", PQerrorMessage(cs->conn));
 	PGresult *res;
@@ -200,6 +336,7 @@ int copy_finish(struct copy_stream *cs, struct err *e)
 
 void copy_abort(struct copy_stream *cs, const char *reason)
 {
+	sender_stop(cs, NULL);
 	if (PQputCopyEnd(cs->conn, reason ? reason : "aborted by ottrecon") == 1) {
 		PGresult *res;
 		while ((res = PQgetResult(cs->conn)) != NULL)

@@ -10,6 +10,7 @@
 #include "core/strbuf.h"
 
 struct err;
+struct copy_sender;
 
 struct copy_stream {
 	PGconn *conn;
@@ -19,10 +20,19 @@ struct copy_stream {
 	size_t row_fields;    /* fields added to the current row */
 	int binary;           /* FORMAT binary: the trailer goes out at copy_finish */
 	int failed;
+	struct copy_sender *sender; /* NULL: full buffers are sent by the caller's thread */
 };
 
 /* Starts `sql` (a COPY ... FROM STDIN statement shipped with ottrecon). */
 int copy_begin(struct copy_stream *cs, PGconn *conn, const char *sql, struct err *e);
+/*
+ * From now on full buffers are sent by a thread of its own (two buffers take turns), so that
+ * building rows overlaps with sending them and with the server storing them: with the caller
+ * sending, the two alternate, because the socket holds only a few hundred KiB. The connection
+ * belongs to that thread until copy_finish or copy_abort, which stop it. Returns 0 or an error
+ * (then the stream stays as it was: the caller sends).
+ */
+int copy_send_in_background(struct copy_stream *cs, struct err *e);
 /* Adds one field to the current row (NULL = SQL NULL); escapes per COPY text format. */
 void copy_field(struct copy_stream *cs, const char *value);
 void copy_field_len(struct copy_stream *cs, const char *value, size_t len);
@@ -47,7 +57,7 @@ void copy_bin_timestamptz(struct copy_stream *cs, int64_t unix_us);
 /* a one-dimensional text[] of n elements (n may be 0) */
 void copy_bin_text_array(struct copy_stream *cs, const char *const *elems, int n);
 
-/* Aborts COPY (PQputCopyEnd with a reason) so the server discards it; frees the buffer. */
+/* Aborts COPY (PQputCopyEnd with a reason) so the server discards it; frees the buffers. */
 void copy_abort(struct copy_stream *cs, const char *reason);
 
 #endif

@@ -21,11 +21,17 @@ struct dupkeys {
 
 static uint64_t hash_key(const char *s, size_t len)
 {
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a, then a splitmix64 finish */
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
+	/* 8 bytes at a time (multiply and xor-shift each word in), then a splitmix64 finish. */
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ len, w;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, s + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
 	}
+	w = 0;
+	memcpy(&w, s + i, len - i);
+	h ^= w;
 	h ^= h >> 30;
 	h *= 0xbf58476d1ce4e5b9ULL;
 	h ^= h >> 27;
@@ -121,8 +127,8 @@ const long *dupkeys_losers(struct dupkeys *d, size_t *n)
 }
 
 struct keyfilter {
-	uint64_t *bits;
-	uint64_t mask; /* number of bits - 1 (a power of two) */
+	uint64_t *words;
+	uint64_t mask; /* number of words - 1 (a power of two) */
 };
 
 struct keyfilter *keyfilter_new(size_t expected_keys)
@@ -131,25 +137,39 @@ struct keyfilter *keyfilter_new(size_t expected_keys)
 	while (nbits < (uint64_t)expected_keys * 16 && nbits < ((uint64_t)1 << 28))
 		nbits <<= 1;
 	struct keyfilter *f = xcalloc(1, sizeof(*f));
-	f->bits = xcalloc(nbits / 64, sizeof(uint64_t));
-	f->mask = nbits - 1;
+	f->words = xcalloc(nbits / 64, sizeof(uint64_t));
+	f->mask = nbits / 64 - 1;
 	return f;
+}
+
+uint64_t keyfilter_prepare(struct keyfilter *f, const char *key, size_t len)
+{
+	uint64_t h = hash_key(key, len);
+	__builtin_prefetch(&f->words[(h >> 18) & f->mask], 1);
+	return h;
+}
+
+int keyfilter_add_prepared(struct keyfilter *f, uint64_t h)
+{
+	/* A blocked filter: a key's three bits lie in one 64-bit word, so that a key costs one
+	 * cache miss, not one per bit (the filter is larger than the caches). */
+	uint64_t *w = &f->words[(h >> 18) & f->mask];
+	uint64_t m = (uint64_t)1 << (h & 63) | (uint64_t)1 << (h >> 6 & 63) |
+		     (uint64_t)1 << (h >> 12 & 63);
+	int seen = (*w & m) == m;
+	*w |= m;
+	return seen;
 }
 
 int keyfilter_add(struct keyfilter *f, const char *key, size_t len)
 {
-	uint64_t h = hash_key(key, len);
-	uint64_t a = h & f->mask, b = (h >> 32 | h << 32) * 0x9e3779b97f4a7c15ULL & f->mask;
-	int seen = (f->bits[a / 64] >> (a % 64) & 1) && (f->bits[b / 64] >> (b % 64) & 1);
-	f->bits[a / 64] |= (uint64_t)1 << (a % 64);
-	f->bits[b / 64] |= (uint64_t)1 << (b % 64);
-	return seen;
+	return keyfilter_add_prepared(f, hash_key(key, len));
 }
 
 void keyfilter_free(struct keyfilter *f)
 {
 	if (!f)
 		return;
-	free(f->bits);
+	free(f->words);
 	free(f);
 }

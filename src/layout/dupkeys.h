@@ -22,14 +22,18 @@ const long *dupkeys_losers(struct dupkeys *d, size_t *n);
 
 
 /*
- * A Bloom filter of keys (two hash functions), to tell cheaply which keys may repeat in a file:
- * keyfilter_add returns 1 when the key may have been added before (always so for a real repeat;
- * sometimes for a new key), 0 when it surely was not. Sized for the expected number of keys at
+ * A Bloom filter of keys (three bits in one 64-bit word per key), to tell cheaply which keys may
+ * repeat in a file: keyfilter_add returns 1 when the key may have been added before (always so
+ * for a real repeat; sometimes for a new key), 0 when it surely was not. Sized for the expected number of keys at
  * 16 bits a key, between 8 KiB and 32 MiB, so memory does not grow with the file beyond that.
  */
 struct keyfilter;
 struct keyfilter *keyfilter_new(size_t expected_keys);
 int keyfilter_add(struct keyfilter *f, const char *key, size_t len);
+/* keyfilter_add in two steps, to overlap the memory access with other work: prepare hashes the
+ * key and starts loading its word; add_prepared(its result) then does what keyfilter_add does. */
+uint64_t keyfilter_prepare(struct keyfilter *f, const char *key, size_t len);
+int keyfilter_add_prepared(struct keyfilter *f, uint64_t prepared);
 void keyfilter_free(struct keyfilter *f);
 
 #endif

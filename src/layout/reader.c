@@ -43,7 +43,9 @@ struct reader {
 	struct strbuf vbuf;
 	size_t *voff;
 	const char **values;
+	size_t *vlen;
 	struct strbuf reason;
+	struct memo *memo;     /* per layout field */
 
 	/* warnings summarised at the end: values kept outside an enum */
 	long *enum_kept;
@@ -52,6 +54,20 @@ struct reader {
 };
 
 enum { MAX_FIELDS = 4096 };
+
+/*
+ * The last value of a field that value_normalise accepted: its input, its output and the result
+ * (0, or 1 for an enum value kept with a warning). Many columns repeat from row to row (country,
+ * site, product, telco code), and value_normalise depends on nothing else, so the same input gets
+ * the same output without checking it again.
+ */
+enum { MEMO_MAX = 64 };
+struct memo {
+	size_t in_len, out_len;
+	int rc;
+	bool valid;
+	char in[MEMO_MAX], out[MEMO_MAX];
+};
 
 static void on_field(void *data, size_t len, void *vr)
 {
@@ -94,12 +110,75 @@ static void trim_field(const char *base, size_t *off, size_t *len)
 		(*len)--;
 }
 
-/* Splits one record into trimmed fields with libcsv; returns 0, or -1 on malformed quoting. */
+static void add_field_span(struct reader *r, size_t off, size_t len)
+{
+	if (r->nf == r->fcap) {
+		r->fcap = r->fcap ? 2 * r->fcap : 32;
+		r->foff = xrealloc(r->foff, r->fcap * sizeof(*r->foff));
+		r->flen = xrealloc(r->flen, r->fcap * sizeof(*r->flen));
+	}
+	r->foff[r->nf] = off;
+	r->flen[r->nf] = len;
+	r->nf++;
+}
+
+/*
+ * Splits the usual record without libcsv: every field either unquoted (no quote in it, not
+ * starting with a space or tab) or quoted with no quote inside and the delimiter or the end right
+ * after its closing quote. libcsv gives the same fields for such a record (spaces it would strip
+ * are trimmed afterwards anyway). Returns false, having split nothing, for any other record
+ * (doubled quotes, spaces before a quote, errors): libcsv decides those.
+ */
+static bool split_simple(struct reader *r, const char *data, size_t len)
+{
+	const char d = r->l->delimiter, q = r->l->quote;
+	if (len == 0)
+		return false;
+	r->nf = 0;
+	size_t i = 0;
+	for (;;) {
+		if (r->nf >= MAX_FIELDS)
+			return false;
+		if (i < len && data[i] == q) {
+			const char *close = memchr(data + i + 1, q, len - i - 1);
+			if (!close)
+				return false;
+			size_t c = (size_t)(close - data);
+			if (c + 1 < len && data[c + 1] != d)
+				return false;
+			add_field_span(r, i + 1, c - i - 1);
+			i = c + 1;
+		} else {
+			if (i < len && (data[i] == ' ' || data[i] == '\t'))
+				return false;
+			size_t j = i;
+			for (; j < len && data[j] != d; j++)
+				if (data[j] == q)
+					return false;
+			add_field_span(r, i, j - i);
+			i = j;
+		}
+		if (i >= len)
+			break;
+		i++; /* the delimiter; one after the last byte still opens an (empty) field */
+	}
+	strbuf_reset(&r->fbuf);
+	strbuf_add(&r->fbuf, data, len);
+	return true;
+}
+
+/* Splits one record into trimmed fields (libcsv when it is not a simple one); returns 0, or -1 on
+ * malformed quoting. */
 static int split_record(struct reader *r, const char *data, size_t len)
 {
+	r->too_many = false;
+	if (split_simple(r, data, len)) {
+		for (size_t i = 0; i < r->nf; i++)
+			trim_field(r->fbuf.buf, &r->foff[i], &r->flen[i]);
+		return 0;
+	}
 	strbuf_reset(&r->fbuf);
 	r->nf = 0;
-	r->too_many = false;
 	size_t n = csv_parse(&r->csv, data, len, on_field, on_row_end, r);
 	int bad = n != len;
 	if (!bad && csv_fini(&r->csv, on_field, on_row_end, r) != 0)
@@ -243,10 +322,27 @@ static int read_row(struct reader *r, const struct scan_record *rec)
 			continue;
 		}
 		r->voff[f] = r->vbuf.len;
-		strbuf_reset(&r->reason);
-		int rc = value_normalise(fd, v, vlen, &r->vbuf, &r->reason);
-		if (rc < 0)
-			return reject(r, rec, r->col_names[c], r->reason.buf);
+		struct memo *m = &r->memo[f];
+		int rc;
+		if (m->valid && m->in_len == vlen && memcmp(m->in, v, vlen) == 0) {
+			strbuf_add(&r->vbuf, m->out, m->out_len);
+			rc = m->rc;
+		} else {
+			strbuf_reset(&r->reason);
+			rc = value_normalise(fd, v, vlen, &r->vbuf, &r->reason);
+			if (rc < 0)
+				return reject(r, rec, r->col_names[c], r->reason.buf);
+			size_t out_len = r->vbuf.len - r->voff[f];
+			m->valid = vlen <= MEMO_MAX && out_len <= MEMO_MAX;
+			if (m->valid) {
+				memcpy(m->in, v, vlen);
+				memcpy(m->out, r->vbuf.buf + r->voff[f], out_len);
+				m->in_len = vlen;
+				m->out_len = out_len;
+				m->rc = rc;
+			}
+		}
+		r->vlen[f] = r->vbuf.len - r->voff[f];
 		if (rc > 0) {
 			if (r->enum_kept[f]++ == 0) {
 				r->enum_first_line[f] = rec->line;
@@ -269,12 +365,15 @@ static int read_row(struct reader *r, const struct scan_record *rec)
 			return reject(r, rec, NULL, r->reason.buf);
 		}
 	}
-	for (size_t f = 0; f < l->n_fields; f++)
-		r->values[f] = r->voff[f] == (size_t)-1 ? NULL : r->vbuf.buf + r->voff[f];
+	for (size_t f = 0; f < l->n_fields; f++) {
+		bool missing = r->voff[f] == (size_t)-1;
+		r->values[f] = missing ? NULL : r->vbuf.buf + r->voff[f];
+		r->vlen[f] = missing ? 0 : r->vlen[f];
+	}
 
 	struct reader_row row = {
 		.line = rec->line, .raw = rec->data, .raw_len = rec->len,
-		.values = r->values, .n_values = l->n_fields,
+		.values = r->values, .lens = r->vlen, .n_values = l->n_fields,
 	};
 	r->st->loaded++;
 	return r->cb->row ? r->cb->row(r->ctx, &row) : 0;
@@ -294,6 +393,8 @@ static void reader_free(struct reader *r)
 	strbuf_release(&r->vbuf);
 	free(r->voff);
 	free(r->values);
+	free(r->vlen);
+	free(r->memo);
 	strbuf_release(&r->reason);
 	for (size_t f = 0; f < r->l->n_fields; f++)
 		free(r->enum_first[f]);
@@ -363,6 +464,8 @@ static int reader_run(const struct layout *l, struct csv_scanner *sc, unsigned l
 		r.field_col[f] = -1;
 	r.voff = xcalloc(l->n_fields, sizeof(size_t));
 	r.values = xcalloc(l->n_fields, sizeof(char *));
+	r.vlen = xcalloc(l->n_fields ? l->n_fields : 1, sizeof(size_t));
+	r.memo = xcalloc(l->n_fields ? l->n_fields : 1, sizeof(struct memo));
 	r.enum_kept = xcalloc(l->n_fields, sizeof(long));
 	r.enum_first_line = xcalloc(l->n_fields, sizeof(long));
 	r.enum_first = xcalloc(l->n_fields, sizeof(char *));

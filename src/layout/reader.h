@@ -19,6 +19,7 @@ struct reader_row {
 	const char *raw;            /* the record's original text, without its line terminator */
 	size_t raw_len;
 	const char *const *values;  /* per layout field: normalised value, or NULL when missing */
+	const size_t *lens;         /* per layout field: strlen of its value (0 when missing) */
 	size_t n_values;            /* = layout's n_fields */
 };
 

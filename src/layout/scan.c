@@ -17,6 +17,9 @@ enum state {
 	ST_QUOTE_IN_QUOTED, /* a quote inside a quoted field: closing, or the first of a pair */
 };
 
+/* Byte classes: the only bytes that end a run inside an unquoted or a quoted field. */
+enum { C_DELIM = 1, C_QUOTE = 2, C_CR = 4, C_LF = 8 };
+
 static void scanner_setup(struct csv_scanner *s, const char *name, char delim, char quote,
 			  size_t max_record)
 {
@@ -27,6 +30,10 @@ static void scanner_setup(struct csv_scanner *s, const char *name, char delim, c
 	s->quote = quote;
 	s->max_record = max_record;
 	s->next_line = 1;
+	s->cls[(unsigned char)delim] |= C_DELIM;
+	s->cls[(unsigned char)quote] |= C_QUOTE;
+	s->cls['\r'] |= C_CR;
+	s->cls['\n'] |= C_LF;
 }
 
 void scanner_init(struct csv_scanner *s, int fd, const char *name, char delim, char quote,
@@ -146,6 +153,16 @@ int scanner_next(struct csv_scanner *s, struct scan_record *r, struct err *e)
 		bool done = false;
 		any = true;
 		for (; i < stop; i++) {
+			/* Inside a field, skip at once to the next byte that can change something. */
+			if (st == ST_UNQUOTED && !pending_cr) {
+				while (i < stop && !(s->cls[(unsigned char)b[i]] & (C_DELIM | C_CR | C_LF)))
+					i++;
+			} else if (st == ST_QUOTED) {
+				while (i < stop && !(s->cls[(unsigned char)b[i]] & (C_QUOTE | C_LF)))
+					i++;
+			}
+			if (i == stop)
+				break;
 			char c = b[i];
 			if (c == '\n') {
 				s->next_line++;

@@ -39,6 +39,7 @@ struct csv_scanner {
 	long next_line;        /* physical line where the next record starts */
 	struct strbuf rec;
 	unsigned long long bytes_read;
+	unsigned char cls[256]; /* per byte: which of delimiter, quote, CR, LF it is (scan.c) */
 };
 
 /* Prepares a scanner reading fd (not owned). A UTF-8 BOM at the start is skipped. */

@@ -2,6 +2,7 @@
 #include "layout/value.h"
 
 #include <regex.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -255,14 +256,21 @@ static int rollback(struct strbuf *out, size_t start)
 int value_normalise(const struct layout_field *f, const char *in, size_t len, struct strbuf *out,
 		    struct strbuf *reason)
 {
-	if (memchr(in, '\0', len))
-		return fail(reason, "NUL byte", in, len);
-	if (!utf8_valid(in, len))
-		return fail(reason, "invalid UTF-8", in, len);
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)in[i];
-		if (is_control(c) && c != '\t' && c != '\r' && c != '\n')
-			return fail(reason, "control character", in, len);
+	/* Most values are printable ASCII: then there is no NUL, no control character, nothing to
+	 * check as UTF-8, and the length in characters is the length in bytes. */
+	bool ascii = true;
+	for (size_t i = 0; i < len && ascii; i++)
+		ascii = (unsigned char)in[i] - 0x20u < 0x5Fu;
+	if (!ascii) {
+		if (memchr(in, '\0', len))
+			return fail(reason, "NUL byte", in, len);
+		if (!utf8_valid(in, len))
+			return fail(reason, "invalid UTF-8", in, len);
+		for (size_t i = 0; i < len; i++) {
+			unsigned char c = (unsigned char)in[i];
+			if (is_control(c) && c != '\t' && c != '\r' && c != '\n')
+				return fail(reason, "control character", in, len);
+		}
 	}
 
 	size_t start = out->len;
@@ -284,7 +292,7 @@ int value_normalise(const struct layout_field *f, const char *in, size_t len, st
 			outside_enum = 1;
 		}
 	}
-	if (f->max_length > 0 && utf8_length(in, len) > f->max_length) {
+	if (f->max_length > 0 && (ascii ? len : utf8_length(in, len)) > f->max_length) {
 		strbuf_addf(reason, "longer than maxLength %zu", f->max_length);
 		add_shown_value(reason, in, len);
 		return rollback(out, start);

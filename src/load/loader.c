@@ -70,11 +70,11 @@ static void add_ident(PGconn *conn, struct strbuf *sb, const char *name)
 	strbuf_release(&snake);
 }
 
-/* Prepares the COPY of the file's rows: activation rows go straight into ottrecon.partner_row
- * (file_id, line, fields, flags); the other layouts into `create temp table stage_<layout> (line
+/* Prepares the COPY of the file's rows: activation rows go straight into partner_table (partner_row,
+ * or the file's own partition of it: file_id, line, fields, flags); the other layouts into `create temp table stage_<layout> (line
  * bigint, <fields> text) on commit drop`, which the merge functions of sql/002_load.sql read. */
-static int prepare_copy(PGconn *conn, const struct layout *l, struct strbuf *copy_sql,
-			struct err *e)
+static int prepare_copy(PGconn *conn, const struct layout *l, const char *partner_table,
+			struct strbuf *copy_sql, struct err *e)
 {
 	struct strbuf cols = STRBUF_INIT;
 	for (size_t f = 0; f < l->n_fields; f++) {
@@ -83,8 +83,8 @@ static int prepare_copy(PGconn *conn, const struct layout *l, struct strbuf *cop
 	}
 	int rc = 0;
 	if (target_of(l) == T_ACTIVATIONS) {
-		strbuf_addf(copy_sql, "copy ottrecon.partner_row (file_id, line%s, flags) from stdin"
-				      " with (format binary)", cols.buf);
+		strbuf_addf(copy_sql, "copy %s (file_id, line%s, flags) from stdin"
+				      " with (format binary)", partner_table, cols.buf);
 	} else {
 		struct strbuf sql = STRBUF_INIT;
 		strbuf_addf(&sql, "create temp table stage_%s (line bigint", l->name);
@@ -176,6 +176,21 @@ static void warn_foreign(const struct foreign *fo, const char *name)
 
 enum { MAX_PARTNER_FIELDS = 64 };
 
+/* Activations files of at least this size get a partition of their own (sql/001_init.sql): 64 MiB,
+ * about 450,000 rows; the environment variable OTTRECON_LOAD_PARTITION_BYTES overrides it (tests). */
+static unsigned long long own_partition_min_bytes(void)
+{
+	const char *v = getenv("OTTRECON_LOAD_PARTITION_BYTES");
+	char *end;
+	if (v && *v) {
+		errno = 0;
+		unsigned long long n = strtoull(v, &end, 10);
+		if (errno == 0 && *end == '\0')
+			return n;
+	}
+	return 64ULL << 20;
+}
+
 /* Scope-bound release of the per-file duplicate filter (every return of load_file frees it). */
 static void keyfilter_cleanup(struct keyfilter **f)
 {
@@ -213,24 +228,26 @@ struct load_ctx {
 static void copy_partner_row(struct load_ctx *c, const struct reader_row *row)
 {
 	const struct layout *l = c->layout;
+	const char *code = row->values[c->f_code];
+	uint64_t code_key = code ? keyfilter_prepare(c->kf, code, row->lens[c->f_code]) : 0;
 	copy_bin_row(&c->copy, (int)row->n_values + 3);
 	copy_bin_int8(&c->copy, c->file_id_num);
 	copy_bin_int8(&c->copy, row->line);
 	for (size_t i = 0; i < row->n_values; i++) {
 		const char *v = row->values[i];
+		size_t len = row->lens[i];
 		c->have[i] = false;
 		if (!v)
 			copy_bin_null(&c->copy);
 		else if (l->fields[i].type == FT_DATETIME &&
-			 time_parse_iso8601(v, strlen(v), &c->ts[i]) == NULL) {
+			 time_parse_iso8601(v, len, &c->ts[i]) == NULL) {
 			c->have[i] = true;
 			copy_bin_timestamptz(&c->copy, c->ts[i]);
 		} else
-			copy_bin_text(&c->copy, v, strlen(v));
+			copy_bin_text(&c->copy, v, len);
 	}
-	const char *code = row->values[c->f_code];
-	if (code && keyfilter_add(c->kf, code, strlen(code))) {
-		strbuf_add(c->candidates, code, strlen(code) + 1);
+	if (code && keyfilter_add_prepared(c->kf, code_key)) {
+		strbuf_add(c->candidates, code, row->lens[c->f_code] + 1);
 		c->n_candidates++;
 	}
 	static const char *const ooo_flags[] = { "DATES_OUT_OF_ORDER" };
@@ -248,7 +265,7 @@ static int on_row(void *vctx, const struct reader_row *row)
 	} else {
 		copy_field_long(&c->copy, row->line);
 		for (size_t i = 0; i < row->n_values; i++)
-			copy_field(&c->copy, row->values[i]);
+			copy_field_len(&c->copy, row->values[i], row->lens[i]);
 	}
 	return copy_end_row(&c->copy, c->e);
 }
@@ -338,14 +355,15 @@ static int stage_candidates(PGconn *conn, const struct strbuf *candidates, struc
 
 /* Duplicates were counted while reading and removed since: count what was loaded again (rare). */
 static int recount_after_dedupe(PGconn *conn, struct load_ctx *c, const char *file_id,
-				struct err *e)
+				const char *part, struct err *e)
 {
-	const char *params[] = { file_id };
+	const char *params[] = { file_id, part };
 	PGresult *res = NULL;
 	int rc = db_exec(conn, "cannot count the loaded rows",
 			 "select country_code, telco_code, count(*),"
 			 " count(*) filter (where 'DATES_OUT_OF_ORDER' = any (flags))"
-			 " from ottrecon.partner_row where file_id = $1 group by 1, 2", 1, params, &res, e);
+			 " from ottrecon.partner_row where part = $2 and file_id = $1 group by 1, 2", 2,
+			 params, &res, e);
 	if (rc)
 		return rc;
 	struct foreign *fo = &c->foreign;
@@ -363,7 +381,7 @@ static int recount_after_dedupe(PGconn *conn, struct load_ctx *c, const char *fi
 
 /* Runs the merge function of the file's layout; checks that every staged row arrived. */
 static int merge(PGconn *conn, const struct config *cfg, enum target t, const char *file_id,
-		 const char *layout, const char *as_of, const char *name, long loaded,
+		 const char *part, const char *layout, const char *as_of, const char *name, long loaded,
 		 long out_of_order, struct err *e)
 {
 	PGresult *res = NULL;
@@ -373,10 +391,10 @@ static int merge(PGconn *conn, const struct config *cfg, enum target t, const ch
 	if (t == T_ACTIVATIONS) {
 		const struct partner_config *p = config_partner(cfg, "docomo");
 		const char *mode = p && p->activations_mode == MODE_SNAPSHOT ? "SNAPSHOT" : "DELTA";
-		const char *params[] = { file_id, mode };
+		const char *params[] = { file_id, part, mode };
 		rc = db_exec(conn, "cannot merge the activations",
 			     "select superseded, went_backwards, removed"
-			     " from ottrecon.merge_activations($1, $2)", 2, params, &res, e);
+			     " from ottrecon.merge_activations($1, $2, $3)", 3, params, &res, e);
 		if (rc)
 			return rc;
 		long long updated = atoll(PQgetvalue(res, 0, 0));
@@ -604,12 +622,34 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 					       layout_field_index(l, "datePendingUnsubscription"),
 					       layout_field_index(l, "dateUnsubscribed") };
 	}
+	/* A large activations file's rows get a partition of their own (sql/001_init.sql). */
+	char part[24] = "0";
+	char partner_table[96] = "ottrecon.partner_row_small";
+	if (t == T_ACTIVATIONS && (unsigned long long)stt.st_size >= own_partition_min_bytes()) {
+		const char *pp[] = { file_id };
+		PGresult *pr = NULL;
+		rc = db_exec(conn, "cannot create the file's partition",
+			     "select ottrecon.create_file_partition($1)", 1, pp, &pr, e);
+		if (rc) {
+			db_rollback(conn);
+			return rc;
+		}
+		snprintf(partner_table, sizeof(partner_table), "%s", PQgetvalue(pr, 0, 0));
+		snprintf(part, sizeof(part), "%s", file_id);
+		PQclear(pr);
+	}
 	struct strbuf copy_sql = STRBUF_INIT;
-	if ((rc = prepare_copy(conn, l, &copy_sql, e)) == 0)
+	if ((rc = prepare_copy(conn, l, partner_table, &copy_sql, e)) == 0)
 		rc = t == T_ACTIVATIONS ? copy_bin_begin(&c.copy, conn, copy_sql.buf, e) :
 					  copy_begin(&c.copy, conn, copy_sql.buf, e);
 	strbuf_release(&copy_sql);
 	if (rc) {
+		db_rollback(conn);
+		return rc;
+	}
+	/* Reading and checking the file (this thread) overlaps with sending it and storing it. */
+	if ((rc = copy_send_in_background(&c.copy, e)) != 0) {
+		copy_abort(&c.copy, "cannot start the sender");
 		db_rollback(conn);
 		return rc;
 	}
@@ -661,11 +701,12 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 	 * Only codes the filter saw twice can repeat; none, and there is nothing to look for. */
 	if (rc == 0 && t == T_ACTIVATIONS && c.n_candidates > 0) {
 		PGresult *d = NULL;
-		const char *params[] = { file_id };
+		const char *params[] = { file_id, part };
 		rc = stage_candidates(conn, &candidates, e);
 		if (rc == 0)
 			rc = db_exec(conn, "cannot find duplicate subscription codes",
-				     "select line from ottrecon.dedupe_activations($1)", 1, params, &d, e);
+				     "select line from ottrecon.dedupe_activations($1, $2)", 2, params, &d,
+				     e);
 		if (rc == 0 && PQntuples(d) > 0) {
 			size_t n = (size_t)PQntuples(d);
 			long *lines = xmalloc(n * sizeof(long));
@@ -682,11 +723,11 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 		PQclear(d);
 	}
 	if (rc == 0 && res->duplicates > 0)
-		rc = recount_after_dedupe(conn, &c, file_id, e);
+		rc = recount_after_dedupe(conn, &c, file_id, part, e);
 	if (rc == 0)
 		warn_foreign(&c.foreign, name);
 	if (rc == 0)
-		rc = merge(conn, cfg, t, file_id, l->name, as_of, name, res->loaded, c.out_of_order, e);
+		rc = merge(conn, cfg, t, file_id, part, l->name, as_of, name, res->loaded, c.out_of_order, e);
 	if (rc == 0) {
 		char rd[24], ld[24], rj[24], du[24];
 		snprintf(rd, sizeof(rd), "%ld", res->read);

@@ -46,7 +46,7 @@ assert_eq "$n" "$(psql_val 'select count(*) from public.ottrecon_schema_migratio
 assert_eq "$(sha256sum "$SRCDIR/sql/001_init.sql" | cut -d' ' -f1)" \
 	"$(psql_val 'select sha256 from public.ottrecon_schema_migrations where version = 1')" \
 	"001 recorded with the file's SHA-256"
-assert_eq "bss_addon bss_churn_event bss_snapshot bss_subscriber load_file partner_row partner_subscription" \
+assert_eq "bss_addon bss_churn_event bss_snapshot bss_subscriber load_file partner_row partner_row_small partner_subscription" \
 	"$(psql_val "select string_agg(table_name::text, ' ' order by table_name)
 	             from information_schema.tables where table_schema = 'ottrecon'")" \
 	"the ottrecon tables exist"

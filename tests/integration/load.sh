@@ -20,6 +20,10 @@ KILL_ROWS=${LOAD_TEST_KILL_ROWS:-300000} # rows of the file killed mid-load
 # scenario TEXT: announces a scenario and starts it from empty tables, spool and input dir.
 scenario() {
 	printf '\n# === %s\n' "$*"
+	# (the partitions of large files' rows go, then every table is emptied)
+	psql_val "do \$\$ declare t text; begin for t in select format('%I.%I', schemaname, tablename)
+	          from pg_tables where schemaname = 'ottrecon' and tablename ~ '^partner_row_[0-9]+\$'
+	          loop execute 'drop table ' || t; end loop; end \$\$" >/dev/null
 	psql_val "do \$\$ begin execute (select 'truncate ' || string_agg(format('%I.%I', table_schema,
 	          table_name), ', ') || ' restart identity' from information_schema.tables
 	          where table_schema = 'ottrecon' and table_type = 'BASE TABLE'); end \$\$" >/dev/null
@@ -169,6 +173,12 @@ A-0004||2026-11-28 12:00:00+00|USER" \
 		"timestamps in UTC (offset, bare date, fraction)"
 	assert_eq "2 3 4 5 6" "$(psql_val "select string_agg(line::text, ' ' order by line) from ottrecon.partner_row")" \
 		"history keeps the file lines"
+	# Where the rows are: a file as large as OTTRECON_LOAD_PARTITION_BYTES (the load_partitioned
+	# run sets 0) has a partition of its own; smaller ones share partner_row_small.
+	local where=partner_row_small
+	[[ ${OTTRECON_LOAD_PARTITION_BYTES:-} == 0 ]] && where=partner_row_1
+	assert_eq "$where 5" "$(psql_val "select tableoid::regclass::text, count(*) from ottrecon.partner_row
+	                                 group by 1" | sed 's/^ottrecon\.//; s/|/ /')" "rows in $where"
 
 	note "reload: a no-op that says so"
 	load 0 --layout docomo_activations "$f"
