@@ -25,7 +25,8 @@ const long *dupkeys_losers(struct dupkeys *d, size_t *n);
  * A Bloom filter of keys (three bits in one 64-bit word per key), to tell cheaply which keys may
  * repeat in a file: keyfilter_add returns 1 when the key may have been added before (always so
  * for a real repeat; sometimes for a new key), 0 when it surely was not. Sized for the expected number of keys at
- * 16 bits a key, between 8 KiB and 32 MiB, so memory does not grow with the file beyond that.
+ * 16 bits a key, between 8 KiB and 32 MiB, so memory does not grow with the file beyond that
+ * (the loader asks for the largest for every large file).
  */
 struct keyfilter;
 struct keyfilter *keyfilter_new(size_t expected_keys);

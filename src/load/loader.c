@@ -609,7 +609,11 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 		c.file_id = file_id;
 		c.file_id_num = res->file_id;
 		c.f_code = layout_field_index(l, "subscriptionCode");
-		kf = keyfilter_new((size_t)stt.st_size / 100);
+		/* About 100 bytes a row. A large file gets the largest filter (32 MiB, the fewest
+		 * false candidates for the duplicate check), so that a load's memory is the same
+		 * whatever the size of a large file; a small delta file gets a small one. */
+		bool large = (unsigned long long)stt.st_size >= own_partition_min_bytes();
+		kf = keyfilter_new(large ? SIZE_MAX / 64 : (size_t)stt.st_size / 100);
 		c.kf = kf;
 		c.candidates = &candidates;
 		if (l->n_fields > MAX_PARTNER_FIELDS || c.f_code < 0) {
