@@ -216,6 +216,8 @@ struct load_ctx {
 	long n_candidates;
 	struct foreign foreign;
 	long out_of_order;        /* rows flagged DATES_OUT_OF_ORDER (duplicates included) */
+	long future;              /* rows flagged FUTURE_DATE (duplicates included) */
+	int64_t future_after_us;  /* a timestamp after this (now + 1 day) is in the future */
 	const char *reject_path;
 	struct copy_stream copy;
 	struct atomic_file rejects;
@@ -250,10 +252,21 @@ static void copy_partner_row(struct load_ctx *c, const struct reader_row *row)
 		strbuf_add(c->candidates, code, row->lens[c->f_code] + 1);
 		c->n_candidates++;
 	}
-	static const char *const ooo_flags[] = { "DATES_OUT_OF_ORDER" };
-	int ooo = dates_out_of_order(&c->pd, c->ts, c->have);
-	c->out_of_order += ooo;
-	copy_bin_text_array(&c->copy, ooo_flags, ooo);
+	/* A date after tomorrow (UTC) cannot be true: the partner's clock is off (issue 8). */
+	bool future = false;
+	for (size_t i = 0; i < row->n_values && !future; i++)
+		future = c->have[i] && c->ts[i] > c->future_after_us;
+	const char *flags[2];
+	int nflags = 0;
+	if (dates_out_of_order(&c->pd, c->ts, c->have)) {
+		flags[nflags++] = "DATES_OUT_OF_ORDER";
+		c->out_of_order++;
+	}
+	if (future) {
+		flags[nflags++] = "FUTURE_DATE";
+		c->future++;
+	}
+	copy_bin_text_array(&c->copy, flags, nflags);
 }
 
 static int on_row(void *vctx, const struct reader_row *row)
@@ -361,7 +374,8 @@ static int recount_after_dedupe(PGconn *conn, struct load_ctx *c, const char *fi
 	PGresult *res = NULL;
 	int rc = db_exec(conn, "cannot count the loaded rows",
 			 "select country_code, telco_code, count(*),"
-			 " count(*) filter (where 'DATES_OUT_OF_ORDER' = any (flags))"
+			 " count(*) filter (where 'DATES_OUT_OF_ORDER' = any (flags)),"
+			 " count(*) filter (where 'FUTURE_DATE' = any (flags))"
 			 " from ottrecon.partner_row where part = $2 and file_id = $1 group by 1, 2", 2,
 			 params, &res, e);
 	if (rc)
@@ -369,11 +383,12 @@ static int recount_after_dedupe(PGconn *conn, struct load_ctx *c, const char *fi
 	struct foreign *fo = &c->foreign;
 	fo->n = 0;
 	fo->other = 0;
-	c->out_of_order = 0;
+	c->out_of_order = c->future = 0;
 	for (int i = 0; i < PQntuples(res); i++) {
 		count_foreign_n(fo, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
 				atol(PQgetvalue(res, i, 2)));
 		c->out_of_order += atol(PQgetvalue(res, i, 3));
+		c->future += atol(PQgetvalue(res, i, 4));
 	}
 	PQclear(res);
 	return 0;
@@ -382,7 +397,7 @@ static int recount_after_dedupe(PGconn *conn, struct load_ctx *c, const char *fi
 /* Runs the merge function of the file's layout; checks that every staged row arrived. */
 static int merge(PGconn *conn, const struct config *cfg, enum target t, const char *file_id,
 		 const char *part, const char *layout, const char *as_of, const char *name, long loaded,
-		 long out_of_order, struct err *e)
+		 long out_of_order, long future, struct err *e)
 {
 	PGresult *res = NULL;
 	int rc;
@@ -413,6 +428,9 @@ static int merge(PGconn *conn, const struct config *cfg, enum target t, const ch
 			log_warn("%s: %ld rows have dates out of order (active before created, or"
 				 " unsubscribed before active): loaded and flagged DATES_OUT_OF_ORDER",
 				 name, out_of_order);
+		if (future)
+			log_warn("%s: %ld rows have dates after tomorrow (UTC): loaded and flagged"
+				 " FUTURE_DATE; is the partner's clock wrong?", name, future);
 	} else if (t == T_CHURN) {
 		const char *params[] = { file_id };
 		rc = db_exec(conn, "cannot merge the churn events",
@@ -552,6 +570,9 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 		err_hint(e, "name BSS exports like bss_subscribers_XX_20261203.csv, or give --as-of");
 		return EXIT_DATA;
 	}
+	if (have_as_of && !o->have_as_of && as_of_days > time_today_utc() + 1)
+		log_warn("%s: the date in its name (%s) is after tomorrow (UTC): is the sender's clock"
+			 " wrong?", name, as_of);
 
 	snprintf(res->reject_path, sizeof(res->reject_path), "%s/%s.rejects.csv", o->reject_dir,
 		 name);
@@ -605,6 +626,7 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 								       "countryCode" : "country_code"),
 				      .f_telco = layout_field_index(l, "telcoCode") };
 	c.layout = l;
+	c.future_after_us = (time_today_utc() + 2) * INT64_C(86400000000) - 1;
 	if (t == T_ACTIVATIONS) {
 		c.file_id = file_id;
 		c.file_id_num = res->file_id;
@@ -731,7 +753,8 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 	if (rc == 0)
 		warn_foreign(&c.foreign, name);
 	if (rc == 0)
-		rc = merge(conn, cfg, t, file_id, part, l->name, as_of, name, res->loaded, c.out_of_order, e);
+		rc = merge(conn, cfg, t, file_id, part, l->name, as_of, name, res->loaded, c.out_of_order,
+			   c.future, e);
 	if (rc == 0) {
 		char rd[24], ld[24], rj[24], du[24];
 		snprintf(rd, sizeof(rd), "%ld", res->read);

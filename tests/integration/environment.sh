@@ -44,4 +44,20 @@ assert_file_not_contains "$ERR" "hunter2"
 chmod 0640 "$WORK/secret.yaml"
 assert_exit 0 "$OTTRECON_BIN" --config "$WORK/secret.yaml" status
 assert_file_not_contains "$ERR" "readable by others"
+# Clock skew: dates after tomorrow (UTC) are loaded and flagged FUTURE_DATE, with a warning;
+# a file name dated after tomorrow is warned about.
+tomorrow=$(date -u -d tomorrow +%Y-%m-%dT12:00:00Z)
+later=$(date -u -d '+3 days' +%Y-%m-%dT00:00:00Z)
+cat >"$WORK/activations_20991231.csv" <<CSV
+countryCode,siteCode,productName,subscriptionCode,msisdn,alias,telcoCode,dateCreated,dateActive,datePendingUnsubscription,dateUnsubscribed,unsubscriptionSource
+XX,amazon,plan123,fut1,+573000000001,m1,OPERATOR1,2026-01-01T00:00:00Z,$tomorrow,,,
+XX,amazon,plan123,fut2,+573000000002,m2,OPERATOR1,2026-01-01T00:00:00Z,$later,,,
+XX,amazon,plan123,fut3,+573000000003,m3,OPERATOR1,2099-01-01T00:00:00Z,,,,
+CSV
+assert_exit 0 "$OTTRECON_BIN" load --layout docomo_activations "$WORK/activations_20991231.csv"
+assert_file_contains "$ERR" "activations_20991231.csv: the date in its name (2099-12-31) is after tomorrow (UTC): is the sender's clock wrong?"
+assert_file_contains "$ERR" "activations_20991231.csv: 2 rows have dates after tomorrow (UTC): loaded and flagged FUTURE_DATE"
+assert_eq "fut1 {} fut2 {FUTURE_DATE} fut3 {FUTURE_DATE}" \
+	"$(psql_val "select string_agg(subscription_code || ' ' || flags::text, ' ' order by subscription_code) from ottrecon.partner_row")" \
+	"flags of the rows"
 note "environment: all checks passed"
