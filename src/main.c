@@ -13,6 +13,10 @@
 #include "core/err.h"
 #include "core/fsutil.h"
 #include "core/log.h"
+#include "core/paths.h"
+#include "core/timeutil.h"
+#include "db/db.h"
+#include "db/migrate.h"
 
 struct command {
 	const char *name;
@@ -113,6 +117,22 @@ int cmd_load_config(const struct global_opts *g, bool required, struct config **
 			 " chmod o-r it, or keep the password in ~/.pgpass", path,
 			 (unsigned)(st.st_mode & 07777));
 	return 0;
+}
+
+int cmd_parse_as_of(const struct global_opts *g, const char *usage, const char *arg,
+		    int64_t *days)
+{
+	if (time_parse_date(arg, days) != NULL)
+		return cmd_usage_error(g, usage, "--as-of must be a date YYYY-MM-DD, not '%s'", arg);
+	return 0;
+}
+
+int cmd_connect(const struct config *cfg, PGconn **conn, struct err *e)
+{
+	int rc = db_connect(cfg->conninfo, conn, e);
+	if (!rc)
+		rc = migrate_check_current(*conn, paths_sql_dir(), e);
+	return rc;
 }
 
 int cmd_finish_stdout(int code)

@@ -3,7 +3,9 @@
 #define OTTRECON_CMD_H
 
 #include <getopt.h>
+#include <libpq-fe.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "core/log.h"
 
@@ -37,6 +39,16 @@ int global_option(struct global_opts *g, int opt, const char *arg);
  * Errors are logged; returns 0 or EXIT_CONFIG.
  */
 int cmd_load_config(const struct global_opts *g, bool required, struct config **out);
+
+/* --as-of D: D (YYYY-MM-DD) as days since 1970-01-01 into *days; a bad date is a usage error
+ * (printed: returns EXIT_USAGE), else 0. */
+int cmd_parse_as_of(const struct global_opts *g, const char *usage, const char *arg,
+		    int64_t *days);
+
+/* Connects to the configured database and checks that every migration is applied: 0, 69
+ * (unreachable) or 78 (not migrated, naming `ottrecon db migrate`), with e set. */
+struct err;
+int cmd_connect(const struct config *cfg, PGconn **conn, struct err *e);
 
 /* Prints "ottrecon <cmd>: <msg>" and the usage hint, returns EXIT_USAGE. */
 int cmd_usage_error(const struct global_opts *g, const char *usage, const char *fmt, ...)

@@ -5,10 +5,8 @@
 #include "cmd/cmd.h"
 #include "config/config.h"
 #include "core/err.h"
-#include "core/paths.h"
 #include "core/timeutil.h"
 #include "db/db.h"
-#include "db/migrate.h"
 #include "feed/feed.h"
 
 int cmd_feed_main(int argc, char **argv, struct global_opts *g, const char *usage, int kind)
@@ -38,9 +36,8 @@ int cmd_feed_main(int argc, char **argv, struct global_opts *g, const char *usag
 			fputs(usage, stdout);
 			return cmd_finish_stdout(EXIT_OK);
 		case 'a':
-			if (time_parse_date(optarg, &days) != NULL)
-				return cmd_usage_error(g, usage, "--as-of must be a date YYYY-MM-DD, not '%s'",
-						       optarg);
+			if (cmd_parse_as_of(g, usage, optarg, &days) != 0)
+				return EXIT_USAGE;
 			break;
 		case 'c':
 			o.country = optarg;
@@ -83,8 +80,7 @@ int cmd_feed_main(int argc, char **argv, struct global_opts *g, const char *usag
 	struct err e = { 0 };
 	PGconn *conn = NULL;
 	int worst = 0;
-	if ((rc = db_connect(cfg->conninfo, &conn, &e)) == 0)
-		rc = migrate_check_current(conn, paths_sql_dir(), &e);
+	rc = cmd_connect(cfg, &conn, &e);
 	if (!rc)
 		rc = feed_run(conn, cfg, &o, stdout, &worst, &e);
 	if (rc)

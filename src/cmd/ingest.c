@@ -19,7 +19,6 @@
 #include "core/strbuf.h"
 #include "core/timeutil.h"
 #include "db/db.h"
-#include "db/migrate.h"
 #include "layout/layout.h"
 #include "load/loader.h"
 
@@ -224,9 +223,8 @@ int cmd_ingest(int argc, char **argv, struct global_opts *g)
 			fputs(usage, stdout);
 			return cmd_finish_stdout(EXIT_OK);
 		case 'a':
-			if (time_parse_date(optarg, &as_of) != NULL)
-				return cmd_usage_error(g, usage, "--as-of must be a date YYYY-MM-DD, not '%s'",
-						       optarg);
+			if (cmd_parse_as_of(g, usage, optarg, &as_of) != 0)
+				return EXIT_USAGE;
 			break;
 		default:
 			return cmd_usage_error(g, usage, "unknown option");
@@ -241,8 +239,7 @@ int cmd_ingest(int argc, char **argv, struct global_opts *g)
 		return rc;
 	struct err e = { 0 };
 	PGconn *conn = NULL;
-	if ((rc = db_connect(cfg->conninfo, &conn, &e)) == 0)
-		rc = migrate_check_current(conn, paths_sql_dir(), &e);
+	rc = cmd_connect(cfg, &conn, &e);
 	PGresult *res = NULL;
 	if (rc == 0)
 		rc = db_exec(conn, "cannot take the ingest lock",

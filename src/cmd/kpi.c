@@ -8,11 +8,9 @@
 #include "core/err.h"
 #include "core/fsutil.h"
 #include "core/log.h"
-#include "core/paths.h"
 #include "core/strbuf.h"
 #include "core/timeutil.h"
 #include "db/db.h"
-#include "db/migrate.h"
 #include "recon/recon.h"
 #include "report/csvquery.h"
 
@@ -112,8 +110,7 @@ int cmd_kpi(int argc, char **argv, struct global_opts *g)
 	strbuf_addf(&dir, "%s/reports", cfg->spool);
 	strbuf_addf(&path, "%s/kpi_%.4s%.2s.csv", dir.buf, first_day, first_day + 5);
 	long long rows = 0;
-	if ((rc = db_connect(cfg->conninfo, &conn, &e)) == 0)
-		rc = migrate_check_current(conn, paths_sql_dir(), &e);
+	rc = cmd_connect(cfg, &conn, &e);
 	if (!rc)
 		rc = fs_mkdirs(dir.buf, 0750, &e);
 	/* The KPIs read the configuration as saved in conf.*: save this one first. */

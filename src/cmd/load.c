@@ -10,9 +10,7 @@
 #include "core/log.h"
 #include "core/paths.h"
 #include "core/strbuf.h"
-#include "core/timeutil.h"
 #include "db/db.h"
-#include "db/migrate.h"
 #include "layout/layout.h"
 #include "load/loader.h"
 
@@ -59,9 +57,8 @@ int cmd_load(int argc, char **argv, struct global_opts *g)
 			layout_name = optarg;
 			break;
 		case 'a':
-			if (time_parse_date(optarg, &o.as_of) != NULL)
-				return cmd_usage_error(g, usage, "--as-of must be a date YYYY-MM-DD, not '%s'",
-						       optarg);
+			if (cmd_parse_as_of(g, usage, optarg, &o.as_of) != 0)
+				return EXIT_USAGE;
 			o.have_as_of = true;
 			break;
 		case 'f':
@@ -98,8 +95,7 @@ int cmd_load(int argc, char **argv, struct global_opts *g)
 	o.reject_dir = reject_dir.buf;
 
 	PGconn *conn = NULL;
-	if ((rc = db_connect(cfg->conninfo, &conn, &e)) == 0)
-		rc = migrate_check_current(conn, paths_sql_dir(), &e);
+	rc = cmd_connect(cfg, &conn, &e);
 	if (rc) {
 		log_err(&e);
 		goto out;

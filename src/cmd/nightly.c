@@ -392,9 +392,8 @@ int cmd_nightly(int argc, char **argv, struct global_opts *g)
 			fputs(usage, stdout);
 			return cmd_finish_stdout(EXIT_OK);
 		case 'a':
-			if (time_parse_date(optarg, &days) != NULL)
-				return cmd_usage_error(g, usage, "--as-of must be a date YYYY-MM-DD, not '%s'",
-						       optarg);
+			if (cmd_parse_as_of(g, usage, optarg, &days) != 0)
+				return EXIT_USAGE;
 			break;
 		default:
 			return cmd_usage_error(g, usage, "unknown option");

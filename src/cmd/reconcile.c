@@ -7,11 +7,9 @@
 #include "core/err.h"
 #include "core/fsutil.h"
 #include "core/log.h"
-#include "core/paths.h"
 #include "core/strbuf.h"
 #include "core/timeutil.h"
 #include "db/db.h"
-#include "db/migrate.h"
 #include "recon/recon.h"
 #include "report/recon_report.h"
 
@@ -101,9 +99,8 @@ int cmd_reconcile(int argc, char **argv, struct global_opts *g)
 			fputs(usage, stdout);
 			return cmd_finish_stdout(EXIT_OK);
 		case 'a':
-			if (time_parse_date(optarg, &days) != NULL)
-				return cmd_usage_error(g, usage, "--as-of must be a date YYYY-MM-DD, not '%s'",
-						       optarg);
+			if (cmd_parse_as_of(g, usage, optarg, &days) != 0)
+				return EXIT_USAGE;
 			break;
 		case 'c':
 			country = optarg;
@@ -139,8 +136,7 @@ int cmd_reconcile(int argc, char **argv, struct global_opts *g)
 	struct err e = { 0 };
 	PGconn *conn = NULL;
 	long long n_new = 0, n_open = 0;
-	if ((rc = db_connect(cfg->conninfo, &conn, &e)) == 0)
-		rc = migrate_check_current(conn, paths_sql_dir(), &e);
+	rc = cmd_connect(cfg, &conn, &e);
 	if (!rc)
 		rc = run(conn, cfg, as_of, country, &e);
 	if (!rc)

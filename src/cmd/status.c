@@ -9,10 +9,8 @@
 #include "config/config.h"
 #include "core/err.h"
 #include "core/log.h"
-#include "core/paths.h"
 #include "core/strbuf.h"
 #include "db/db.h"
-#include "db/migrate.h"
 
 static const char usage[] =
 	"usage: ottrecon status\n"
@@ -182,8 +180,7 @@ int cmd_status(int argc, char **argv, struct global_opts *g)
 		return rc;
 	struct err e = { 0 };
 	PGconn *conn = NULL;
-	if ((rc = db_connect(cfg->conninfo, &conn, &e)) == 0)
-		rc = migrate_check_current(conn, paths_sql_dir(), &e);
+	rc = cmd_connect(cfg, &conn, &e);
 	if (!rc)
 		rc = show(conn, cfg, &e);
 	if (rc)
