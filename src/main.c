@@ -119,6 +119,29 @@ int cmd_load_config(const struct global_opts *g, bool required, struct config **
 	return 0;
 }
 
+int cmd_next_option(int argc, char **argv, const char *shortopts, const struct option *opts,
+		    struct global_opts *g, const char *usage, int *exit_code)
+{
+	for (;;) {
+		int opt = getopt_long(argc, argv, shortopts, opts, NULL);
+		if (opt == -1)
+			return -1;
+		int r = global_option(g, opt, optarg);
+		if (r > 0)
+			continue;
+		if (r < 0) {
+			*exit_code = EXIT_USAGE;
+			return CMD_OPT_EXIT;
+		}
+		if (opt == 'h') {
+			fputs(usage, stdout);
+			*exit_code = cmd_finish_stdout(EXIT_OK);
+			return CMD_OPT_EXIT;
+		}
+		return opt;
+	}
+}
+
 int cmd_parse_as_of(const struct global_opts *g, const char *usage, const char *arg,
 		    int64_t *days)
 {

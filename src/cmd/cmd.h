@@ -34,6 +34,22 @@ enum { OPT_CONFIG = 1000, OPT_LOG_FORMAT, OPT_HELP };
 int global_option(struct global_opts *g, int opt, const char *arg);
 
 /*
+ * The head of a command's option loop: getopt_long with shortopts (GLOBAL_SHORT_OPTIONS and the
+ * command's own), the global options handled, --help printing usage. Returns the command's next
+ * option (or '?' for an unknown one), -1 after the last, or CMD_OPT_EXIT when the command must
+ * return *exit_code now (a bad global option: 64; --help: 0).
+ *
+ *     while ((opt = cmd_next_option(argc, argv, GLOBAL_SHORT_OPTIONS, opts, g, usage, &rc)) != -1) {
+ *             if (opt == CMD_OPT_EXIT)
+ *                     return rc;
+ *             switch (opt) { ... }
+ *     }
+ */
+enum { CMD_OPT_EXIT = -2 };
+int cmd_next_option(int argc, char **argv, const char *shortopts, const struct option *opts,
+		    struct global_opts *g, const char *usage, int *exit_code);
+
+/*
  * Loads the configuration the global options name (SPEC §1). required=false lets a command run
  * on built-in defaults when no file was named and the default path does not exist (validate).
  * Errors are logged; returns 0 or EXIT_CONFIG.

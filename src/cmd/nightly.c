@@ -380,17 +380,12 @@ int cmd_nightly(int argc, char **argv, struct global_opts *g)
 		{ NULL, 0, NULL, 0 },
 	};
 	int64_t days = time_today_utc();
-	int opt;
-	while ((opt = getopt_long(argc, argv, GLOBAL_SHORT_OPTIONS, opts, NULL)) != -1) {
-		int r = global_option(g, opt, optarg);
-		if (r < 0)
-			return EXIT_USAGE;
-		if (r > 0)
-			continue;
+	int opt, opt_exit;
+	while ((opt = cmd_next_option(argc, argv, GLOBAL_SHORT_OPTIONS, opts, g, usage,
+				      &opt_exit)) != -1) {
+		if (opt == CMD_OPT_EXIT)
+			return opt_exit;
 		switch (opt) {
-		case 'h':
-			fputs(usage, stdout);
-			return cmd_finish_stdout(EXIT_OK);
 		case 'a':
 			if (cmd_parse_as_of(g, usage, optarg, &days) != 0)
 				return EXIT_USAGE;

@@ -86,18 +86,13 @@ int cmd_reconcile(int argc, char **argv, struct global_opts *g)
 	const char *country = NULL;
 	enum fail_on fail_on = FAIL_NEVER;
 	int64_t days = time_today_utc();
-	int opt;
+	int opt, opt_exit;
 
-	while ((opt = getopt_long(argc, argv, GLOBAL_SHORT_OPTIONS, opts, NULL)) != -1) {
-		int r = global_option(g, opt, optarg);
-		if (r < 0)
-			return EXIT_USAGE;
-		if (r > 0)
-			continue;
+	while ((opt = cmd_next_option(argc, argv, GLOBAL_SHORT_OPTIONS, opts, g, usage,
+				      &opt_exit)) != -1) {
+		if (opt == CMD_OPT_EXIT)
+			return opt_exit;
 		switch (opt) {
-		case 'h':
-			fputs(usage, stdout);
-			return cmd_finish_stdout(EXIT_OK);
 		case 'a':
 			if (cmd_parse_as_of(g, usage, optarg, &days) != 0)
 				return EXIT_USAGE;

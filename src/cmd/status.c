@@ -158,17 +158,11 @@ int cmd_status(int argc, char **argv, struct global_opts *g)
 		GLOBAL_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	int opt;
-	while ((opt = getopt_long(argc, argv, GLOBAL_SHORT_OPTIONS, opts, NULL)) != -1) {
-		int r = global_option(g, opt, optarg);
-		if (r < 0)
-			return EXIT_USAGE;
-		if (r > 0)
-			continue;
-		if (opt == 'h') {
-			fputs(usage, stdout);
-			return cmd_finish_stdout(EXIT_OK);
-		}
+	int opt, opt_exit;
+	while ((opt = cmd_next_option(argc, argv, GLOBAL_SHORT_OPTIONS, opts, g, usage,
+				      &opt_exit)) != -1) {
+		if (opt == CMD_OPT_EXIT)
+			return opt_exit;
 		return cmd_usage_error(g, usage, "unknown option");
 	}
 	if (optind < argc)

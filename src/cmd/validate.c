@@ -153,18 +153,13 @@ int cmd_validate(int argc, char **argv, struct global_opts *g)
 	};
 	const char *layout_name = NULL;
 	const char *ratio_arg = NULL;
-	int opt;
+	int opt, opt_exit;
 
-	while ((opt = getopt_long(argc, argv, GLOBAL_SHORT_OPTIONS "l:", opts, NULL)) != -1) {
-		int r = global_option(g, opt, optarg);
-		if (r < 0)
-			return EXIT_USAGE;
-		if (r > 0)
-			continue;
+	while ((opt = cmd_next_option(argc, argv, GLOBAL_SHORT_OPTIONS "l:", opts, g, usage,
+				      &opt_exit)) != -1) {
+		if (opt == CMD_OPT_EXIT)
+			return opt_exit;
 		switch (opt) {
-		case 'h':
-			fputs(usage, stdout);
-			return cmd_finish_stdout(EXIT_OK);
 		case 'l':
 			layout_name = optarg;
 			break;
