@@ -119,6 +119,17 @@ int cmd_load_config(const struct global_opts *g, bool required, struct config **
 	return 0;
 }
 
+int cmd_load_config_country(const struct global_opts *g, const char *usage, const char *country,
+			    struct config **out)
+{
+	int rc = cmd_load_config(g, true, out);
+	if (rc || !country || config_country(*out, country))
+		return rc;
+	config_free(*out);
+	*out = NULL;
+	return cmd_usage_error(g, usage, "country '%s' is not configured", country);
+}
+
 int cmd_next_option(int argc, char **argv, const char *shortopts, const struct option *opts,
 		    struct global_opts *g, const char *usage, int *exit_code)
 {

@@ -56,6 +56,11 @@ int cmd_next_option(int argc, char **argv, const char *shortopts, const struct o
  */
 int cmd_load_config(const struct global_opts *g, bool required, struct config **out);
 
+/* cmd_load_config(g, true, out), then --country CC (when not NULL) must be a configured
+ * country: a usage error otherwise (printed, EXIT_USAGE, *out NULL). */
+int cmd_load_config_country(const struct global_opts *g, const char *usage, const char *country,
+			    struct config **out);
+
 /* --as-of D: D (YYYY-MM-DD) as days since 1970-01-01 into *days; a bad date is a usage error
  * (printed: returns EXIT_USAGE), else 0. */
 int cmd_parse_as_of(const struct global_opts *g, const char *usage, const char *arg,

@@ -60,14 +60,9 @@ int cmd_feed_main(int argc, char **argv, struct global_opts *g, const char *usag
 		return cmd_usage_error(g, usage, "unexpected argument '%s'", argv[optind]);
 
 	struct config *cfg = NULL;
-	int rc = cmd_load_config(g, true, &cfg);
+	int rc = cmd_load_config_country(g, usage, o.country, &cfg);
 	if (rc)
 		return rc;
-	if (o.country && !config_country(cfg, o.country)) {
-		rc = cmd_usage_error(g, usage, "country '%s' is not configured", o.country);
-		config_free(cfg);
-		return rc;
-	}
 	char as_of[16];
 	time_format_date(days, as_of, sizeof(as_of));
 	o.as_of = as_of;

@@ -90,14 +90,9 @@ int cmd_kpi(int argc, char **argv, struct global_opts *g)
 		return cmd_usage_error(g, usage, "--month is required");
 
 	struct config *cfg = NULL;
-	int rc = cmd_load_config(g, true, &cfg);
+	int rc = cmd_load_config_country(g, usage, country, &cfg);
 	if (rc)
 		return rc;
-	if (country && !config_country(cfg, country)) {
-		rc = cmd_usage_error(g, usage, "country '%s' is not configured", country);
-		config_free(cfg);
-		return rc;
-	}
 
 	struct err e = { 0 };
 	PGconn *conn = NULL;

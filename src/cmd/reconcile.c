@@ -117,14 +117,9 @@ int cmd_reconcile(int argc, char **argv, struct global_opts *g)
 		return cmd_usage_error(g, usage, "unexpected argument '%s'", argv[optind]);
 
 	struct config *cfg = NULL;
-	int rc = cmd_load_config(g, true, &cfg);
+	int rc = cmd_load_config_country(g, usage, country, &cfg);
 	if (rc)
 		return rc;
-	if (country && !config_country(cfg, country)) {
-		rc = cmd_usage_error(g, usage, "country '%s' is not configured", country);
-		config_free(cfg);
-		return rc;
-	}
 	char as_of[16];
 	time_format_date(days, as_of, sizeof(as_of));
 
