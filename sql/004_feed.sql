@@ -85,22 +85,33 @@ create index deactivation_request_code_idx
 	on feed.deactivation_request (country_code, subscription_code, request_date);
 comment on table feed.deactivation_request is 'early-churn requests sent to the partner (SPEC §3.6)';
 
--- Takes back a file that was recorded but not pushed (it is about to be replaced): undoes its
--- effect on the eligible pairs and forgets it and its rows.
-create function feed.revert_file(p_file_id bigint)
+-- Applies the effect of file p_file_id's rows on feed.eligibility_pair (its REMOVED pairs out,
+-- its ADDED pairs in), or with p_undo takes it back (ADDED out, REMOVED in). Only the latest
+-- file of a country is ever taken back, so neither direction can meet a pair already there.
+create function feed.apply_effects(p_file_id bigint, p_undo boolean)
 returns void language plpgsql as $$
 begin
 	delete from feed.eligibility_pair p
 	using feed.eligibility_row r
-	where r.file_id = p_file_id and r.effect = 'ADDED'
+	where r.file_id = p_file_id
+	  and r.effect = case when p_undo then 'ADDED' else 'REMOVED' end
 	  and p.country_code = r.country_code and p.alias = r.alias
 	  and p.product_name = r.product_name and p.eligibility_type = r.eligibility_type
 	  and p.msisdn = r.msisdn and p.telco_code = r.telco_code;
 	insert into feed.eligibility_pair (country_code, telco_code, alias, msisdn, product_name,
 	                                   eligibility_type)
 	select r.country_code, r.telco_code, r.alias, r.msisdn, r.product_name, r.eligibility_type
-	from feed.eligibility_row r where r.file_id = p_file_id and r.effect = 'REMOVED'
-	on conflict do nothing;
+	from feed.eligibility_row r
+	where r.file_id = p_file_id
+	  and r.effect = case when p_undo then 'REMOVED' else 'ADDED' end;
+end $$;
+
+-- Takes back a file that was recorded but not pushed (it is about to be replaced): undoes its
+-- effect on the eligible pairs and forgets it and its rows.
+create function feed.revert_file(p_file_id bigint)
+returns void language plpgsql as $$
+begin
+	perform feed.apply_effects(p_file_id, true);
 	delete from feed.file where file_id = p_file_id;  -- its rows and requests go with it
 end $$;
 
@@ -160,16 +171,7 @@ begin
 	                    and p.eligibility_type = n.eligibility_type and p.msisdn = n.msisdn
 	                    and p.telco_code = n.telco_code);
 
-	delete from feed.eligibility_pair p
-	using feed.eligibility_row r
-	where r.file_id = f and r.effect = 'REMOVED'
-	  and p.country_code = r.country_code and p.alias = r.alias
-	  and p.product_name = r.product_name and p.eligibility_type = r.eligibility_type
-	  and p.msisdn = r.msisdn and p.telco_code = r.telco_code;
-	insert into feed.eligibility_pair (country_code, telco_code, alias, msisdn, product_name,
-	                                   eligibility_type)
-	select r.country_code, r.telco_code, r.alias, r.msisdn, r.product_name, r.eligibility_type
-	from feed.eligibility_row r where r.file_id = f and r.effect = 'ADDED';
+	perform feed.apply_effects(f, false);
 
 	select count(*) into n from feed.eligibility_row r
 	where r.file_id = f and r.action is not null;
