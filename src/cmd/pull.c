@@ -138,18 +138,6 @@ static int after_pull(struct pull *s, struct transport *remote, struct fetched *
 	return 0;
 }
 
-/* A per-file failure: logged, counted, the run goes on (unless the connection is gone). */
-static int file_failed(struct pull *s, struct transport *remote, int rc, struct err *e)
-{
-	if (remote->lost)
-		return rc;
-	log_err(e);
-	err_clear(e);
-	s->failed++;
-	s->worst = exit_worst(s->worst, rc);
-	return 0;
-}
-
 static int fetch(struct pull *s, struct transport *remote, const struct tp_entry *en,
 		 struct err *e)
 {
@@ -187,7 +175,7 @@ static int fetch(struct pull *s, struct transport *remote, const struct tp_entry
 		}
 	}
 	if (rc) {
-		rc = file_failed(s, remote, rc, e);
+		rc = xfer_file_failed(remote, rc, &s->failed, &s->worst, e);
 		goto out;
 	}
 	if (!found || now.size != en->st.size || now.mtime != en->st.mtime ||
@@ -210,7 +198,7 @@ static int fetch(struct pull *s, struct transport *remote, const struct tp_entry
 	}
 	rc = s->local->ops->rename(s->local, part.buf, final, e);
 	if (rc) {
-		rc = file_failed(s, remote, rc, e);
+		rc = xfer_file_failed(remote, rc, &s->failed, &s->worst, e);
 		goto out;
 	}
 	log_info("fetched file=%s bytes=%llu%s", en->name, (unsigned long long)total,

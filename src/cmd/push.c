@@ -128,18 +128,6 @@ static bool data_file_pending(const struct push *s, const char *name)
 	return false;
 }
 
-/* A per-file failure: logged, counted, the run goes on (unless the connection is gone). */
-static int file_failed(struct push *s, struct transport *remote, int rc, struct err *e)
-{
-	if (remote->lost)
-		return rc;
-	log_err(e);
-	err_clear(e);
-	s->failed++;
-	s->worst = exit_worst(s->worst, rc);
-	return 0;
-}
-
 static int send_one(struct push *s, struct transport *remote, const struct tp_list *there,
 		    size_t i, struct err *e)
 {
@@ -163,7 +151,7 @@ static int send_one(struct push *s, struct transport *remote, const struct tp_li
 		s->already++;
 		s->ok[i] = true;
 		if (!s->dry_run && (rc = move_to_sent(s, name, e)) != 0)
-			rc = file_failed(s, remote, rc, e);
+			rc = xfer_file_failed(remote, rc, &s->failed, &s->worst, e);
 		goto out;
 	}
 	if (r) {
@@ -204,7 +192,7 @@ static int send_one(struct push *s, struct transport *remote, const struct tp_li
 			struct err ignored = { 0 };
 			remote->ops->remove(remote, dotted, &ignored);
 		}
-		rc = file_failed(s, remote, rc, e);
+		rc = xfer_file_failed(remote, rc, &s->failed, &s->worst, e);
 		goto out;
 	}
 	log_info("sent file=%s bytes=%llu to %s", name, (unsigned long long)total, final);
@@ -212,7 +200,7 @@ static int send_one(struct push *s, struct transport *remote, const struct tp_li
 	s->bytes += total;
 	s->ok[i] = true;
 	if ((rc = move_to_sent(s, name, e)) != 0)
-		rc = file_failed(s, remote, rc, e);
+		rc = xfer_file_failed(remote, rc, &s->failed, &s->worst, e);
 out:
 	free(path);
 	free(final);

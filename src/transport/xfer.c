@@ -84,6 +84,18 @@ char *xfer_join(const char *dir, const char *name)
 	return strbuf_detach(&sb);
 }
 
+int xfer_file_failed(const struct transport *remote, int rc, long *failed, int *worst,
+		     struct err *e)
+{
+	if (remote->lost)
+		return rc;
+	log_err(e);
+	err_clear(e);
+	(*failed)++;
+	*worst = exit_worst(*worst, rc);
+	return 0;
+}
+
 int xfer_run(const struct sftp_config *c, const struct tp_sftp_opts *o, xfer_work_fn *work,
 	     void *arg)
 {

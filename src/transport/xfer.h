@@ -27,6 +27,12 @@ int xfer_lock(const char *spool, const char *what, int *fd, struct err *e);
 /* "dir/name" without a doubled slash (caller frees). */
 char *xfer_join(const char *dir, const char *name);
 
+/* A per-file failure of pull or push: logged, counted in *failed and *worst, and the run goes on
+ * (returns 0), unless the connection is gone (returns rc: the attempt ends, to be retried). */
+struct transport;
+int xfer_file_failed(const struct transport *remote, int rc, long *failed, int *worst,
+		     struct err *e);
+
 /*
  * Connects and runs work(remote, arg). When the connection fails or is lost in a way that a new
  * one may cure (see tp_sftp_connect, struct transport.lost), waits (1 s, 2 s, 4 s, ... at most
