@@ -1,5 +1,4 @@
 /* nightly.c: `ottrecon nightly [--as-of D]`: the whole job, step by step, once per database. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -13,6 +12,7 @@
 #include "cmd/cmd.h"
 #include "config/config.h"
 #include "core/err.h"
+#include "core/fsutil.h"
 #include "core/log.h"
 #include "core/paths.h"
 #include "core/strbuf.h"
@@ -65,24 +65,6 @@ static double now_s(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Regular files not starting with '.' in dir (0 when it does not exist). */
-static long count_files(const char *spool, const char *sub)
-{
-	struct strbuf path = STRBUF_INIT;
-	strbuf_addf(&path, "%s/%s", spool, sub);
-	DIR *d = opendir(path.buf);
-	long n = 0;
-	if (d) {
-		struct dirent *de;
-		while ((de = readdir(d)) != NULL)
-			if (de->d_name[0] != '.' && (de->d_type == DT_REG || de->d_type == DT_UNKNOWN))
-				n++;
-		closedir(d);
-	}
-	strbuf_release(&path);
-	return n;
 }
 
 /* Runs `ottrecon [global options] ARGS...` and returns its exit code (70 when it died). */
@@ -221,7 +203,7 @@ static int step(struct nightly *n, const char *name, const char *const *args, co
 static void counts_pull(struct nightly *n, struct step_result *s, const char *since, long before)
 {
 	(void)since;
-	long after = count_files(n->cfg->spool, "inbox");
+	long after = fs_count_files(n->cfg->spool, "inbox");
 	snprintf(s->detail, sizeof(s->detail), "fetched=%ld waiting=%ld",
 		 after > before ? after - before : 0, after);
 }
@@ -229,9 +211,9 @@ static void counts_pull(struct nightly *n, struct step_result *s, const char *si
 static void counts_push(struct nightly *n, struct step_result *s, const char *since, long before)
 {
 	(void)since;
-	long after = count_files(n->cfg->spool, "sent");
+	long after = fs_count_files(n->cfg->spool, "sent");
 	snprintf(s->detail, sizeof(s->detail), "sent=%ld left=%ld", after > before ? after - before : 0,
-		 count_files(n->cfg->spool, "outbox"));
+		 fs_count_files(n->cfg->spool, "outbox"));
 }
 
 static void counts_ingest(struct nightly *n, struct step_result *s, const char *since, long before)
@@ -297,7 +279,7 @@ static void run_steps(struct nightly *n)
 		char name[48];
 		snprintf(name, sizeof(name), "pull:%s", cfg->partners[i].name);
 		const char *args[] = { "pull", "--partner", cfg->partners[i].name, NULL };
-		int rc = step(n, name, args, counts_pull, count_files(cfg->spool, "inbox"));
+		int rc = step(n, name, args, counts_pull, fs_count_files(cfg->spool, "inbox"));
 		if (rc == EXIT_UNAVAILABLE)
 			pull_unreachable = true;
 	}
@@ -334,7 +316,7 @@ static void run_steps(struct nightly *n)
 			continue;
 		}
 		const char *args[] = { "push", "--partner", cfg->partners[i].name, NULL };
-		step(n, name, args, counts_push, count_files(cfg->spool, "sent"));
+		step(n, name, args, counts_push, fs_count_files(cfg->spool, "sent"));
 	}
 	if (!any_sftp)
 		skip(n, "push", "no partner has an sftp block");

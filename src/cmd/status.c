@@ -1,6 +1,5 @@
 /* status.c: `ottrecon status`: last runs, files waiting and refused, open discrepancies, and how
  * old the newest partner file is. */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +7,7 @@
 #include "cmd/cmd.h"
 #include "config/config.h"
 #include "core/err.h"
+#include "core/fsutil.h"
 #include "core/log.h"
 #include "core/strbuf.h"
 #include "db/db.h"
@@ -22,23 +22,6 @@ static const char usage[] =
 	"\n"
 	"exit: 0 shown, 64 usage, 69 database unreachable, 78 configuration error or schema not\n"
 	"migrated\n";
-
-static long count_dir(const char *spool, const char *sub)
-{
-	struct strbuf path = STRBUF_INIT;
-	strbuf_addf(&path, "%s/%s", spool, sub);
-	DIR *d = opendir(path.buf);
-	long n = d ? 0 : -1;
-	if (d) {
-		struct dirent *de;
-		while ((de = readdir(d)) != NULL)
-			if (de->d_name[0] != '.')
-				n++;
-		closedir(d);
-	}
-	strbuf_release(&path);
-	return n;
-}
 
 /* Prints a query's rows as a table: a header line, then one line per row (columns padded). */
 static int print_query(PGconn *conn, const char *title, const char *sql, int nparams,
@@ -73,8 +56,8 @@ static int print_query(PGconn *conn, const char *title, const char *sql, int npa
 static int show(PGconn *conn, const struct config *cfg, struct err *e)
 {
 	printf("spool %s: inbox %ld, bss %ld, outbox %ld waiting; reject %ld\n", cfg->spool,
-	       count_dir(cfg->spool, "inbox"), count_dir(cfg->spool, "bss"),
-	       count_dir(cfg->spool, "outbox"), count_dir(cfg->spool, "reject"));
+	       fs_count_files(cfg->spool, "inbox"), fs_count_files(cfg->spool, "bss"),
+	       fs_count_files(cfg->spool, "outbox"), fs_count_files(cfg->spool, "reject"));
 
 	PGresult *res = NULL;
 	int rc = db_exec(conn, "cannot read the last nightly run",

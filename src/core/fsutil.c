@@ -1,6 +1,7 @@
 /* fsutil.c: directories, atomic file writes (temp + fsync + rename + dir fsync), SHA-256. */
 #include "core/fsutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -11,6 +12,23 @@
 
 #include "core/err.h"
 #include "core/strbuf.h"
+
+long fs_count_files(const char *dir, const char *sub)
+{
+	struct strbuf path = STRBUF_INIT;
+	strbuf_addf(&path, "%s/%s", dir, sub);
+	DIR *d = opendir(path.buf);
+	long n = 0;
+	if (d) {
+		struct dirent *de;
+		while ((de = readdir(d)) != NULL)
+			if (de->d_name[0] != '.' && (de->d_type == DT_REG || de->d_type == DT_UNKNOWN))
+				n++;
+		closedir(d);
+	}
+	strbuf_release(&path);
+	return n;
+}
 
 const char *fs_basename(const char *path)
 {

@@ -31,6 +31,10 @@ int fs_fsync_dir(const char *dir, struct err *e);
 /* Lowercase hex SHA-256 of a file (65 bytes out). */
 int fs_sha256_file(const char *path, char *hex, struct err *e);
 
+/* The regular files in dir/sub whose names do not start with '.' (those are writers' temporary
+ * files); 0 when the directory does not exist. */
+long fs_count_files(const char *dir, const char *sub);
+
 /* The last path component (points into path). */
 const char *fs_basename(const char *path);
 
