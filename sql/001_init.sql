@@ -118,6 +118,9 @@ create table ottrecon.bss_subscriber (
 	plan_type     text not null check (plan_type in ('POSTPAID', 'PREPAID', 'HYBRID')),
 	status        text not null check (status in ('ACTIVE', 'SUSPENDED', 'CHURNED')),
 	status_date   date,
+	-- another row of the snapshot with this service_id and service_type counts instead (SPEC
+	-- silent; ours: an ACTIVE row first, then the first line); set by merge_bss_snapshot
+	superseded    boolean not null default false,
 	primary key (snapshot_id, line)
 );
 create index bss_subscriber_service_id_idx on ottrecon.bss_subscriber (snapshot_id, service_id);

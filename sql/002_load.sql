@@ -148,11 +148,26 @@ begin
 		insert into ottrecon.bss_snapshot (layout, country_code, as_of, file_id)
 		values (p_layout, c, p_as_of, p_file_id) returning snapshot_id into snap;
 		if p_layout = 'bss_subscribers' then
+			-- One row counts per service (service_id, service_type): an ACTIVE one first,
+			-- then the first line; the others are marked superseded. Only the service ids the
+			-- loader saw twice (dup_candidates, few) can repeat, so only those are ranked.
 			insert into ottrecon.bss_subscriber (snapshot_id, line, country_code, service_type,
-				service_id, account_id, msisdn, plan_code, plan_type, status, status_date)
+				service_id, account_id, msisdn, plan_code, plan_type, status, status_date,
+				superseded)
+			with ranked as (
+				select s.line, row_number() over (
+					partition by s.service_id, s.service_type
+					order by s.status = 'ACTIVE' desc, s.line) as rn
+				from stage_bss_subscribers s
+				where s.country_code = c
+				  and s.service_id in (select d.code from dup_candidates d)
+			)
 			select snap, s.line, s.country_code, s.service_type, s.service_id, s.account_id,
-			       s.msisdn, s.plan_code, s.plan_type, s.status, s.status_date::date
-			from stage_bss_subscribers s where s.country_code = c;
+			       s.msisdn, s.plan_code, s.plan_type, s.status, s.status_date::date,
+			       r.line is not null
+			from stage_bss_subscribers s
+			left join ranked r on r.line = s.line and r.rn > 1
+			where s.country_code = c;
 		else
 			insert into ottrecon.bss_addon (snapshot_id, line, country_code, service_type,
 				service_id, account_id, msisdn, sku, status, start_date, end_date,

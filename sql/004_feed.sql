@@ -129,11 +129,9 @@ declare
 begin
 	drop table if exists feed_new;
 	create temp table feed_new as
-	with subs as (
-		select distinct on (x.service_id, x.service_type) x.service_type, x.service_id,
-		       x.msisdn, x.status, x.plan_type, x.plan_code
-		from ottrecon.bss_subscriber x where x.snapshot_id = p_sub_snap
-		order by x.service_id, x.service_type, x.status = 'ACTIVE' desc, x.line
+	with subs as (  -- one row per service: the loader marked the others superseded
+		select x.service_type, x.service_id, x.msisdn, x.status, x.plan_type, x.plan_code
+		from ottrecon.bss_subscriber x where x.snapshot_id = p_sub_snap and not x.superseded
 	)
 	select distinct c.country_code, c.telco_code, s.service_id as alias,
 	       coalesce(s.msisdn, '') as msisdn, pr.partner_product as product_name,

@@ -210,9 +210,9 @@ struct load_ctx {
 	int64_t ts[MAX_PARTNER_FIELDS]; /* a row's timestamps by field index (activations) */
 	bool have[MAX_PARTNER_FIELDS];
 	struct partner_dates pd;
-	int f_code;               /* subscriptionCode's field index */
-	struct keyfilter *kf;     /* codes seen, to find those that may repeat */
-	struct strbuf *candidates; /* codes that may repeat, each followed by a NUL */
+	int f_code;               /* subscriptionCode's (service_id's for subscribers) field index */
+	struct keyfilter *kf;     /* codes (service ids) seen, to find those that may repeat */
+	struct strbuf *candidates; /* codes (service ids) that may repeat, each followed by a NUL */
 	long n_candidates;
 	struct foreign foreign;
 	long out_of_order;        /* rows flagged DATES_OUT_OF_ORDER (duplicates included) */
@@ -276,6 +276,11 @@ static int on_row(void *vctx, const struct reader_row *row)
 	if (c->file_id) {
 		copy_partner_row(c, row);
 	} else {
+		const char *id = c->kf ? row->values[c->f_code] : NULL; /* (required: never NULL) */
+		if (id && keyfilter_add(c->kf, id, row->lens[c->f_code])) {
+			strbuf_add(c->candidates, id, row->lens[c->f_code] + 1);
+			c->n_candidates++;
+		}
 		copy_field_long(&c->copy, row->line);
 		for (size_t i = 0; i < row->n_values; i++)
 			copy_field_len(&c->copy, row->values[i], row->lens[i]);
@@ -341,7 +346,8 @@ static void record_refusal(PGconn *conn, const char *name, const char *path, lon
 		log_err(&e2);
 }
 
-/* COPYs the codes that may repeat into a temporary table for ottrecon.dedupe_activations. */
+/* COPYs the codes (service ids) that may repeat into a temporary table for
+ * ottrecon.dedupe_activations (ottrecon.merge_bss_snapshot). */
 static int stage_candidates(PGconn *conn, const struct strbuf *candidates, struct err *e)
 {
 	int rc = db_exec(conn, "cannot stage the candidate codes",
@@ -647,6 +653,19 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 					       layout_field_index(l, "dateActive"),
 					       layout_field_index(l, "datePendingUnsubscription"),
 					       layout_field_index(l, "dateUnsubscribed") };
+	} else if (t == T_SUBSCRIBERS) {
+		/* Service ids that may repeat in the snapshot (rare): merge_bss_snapshot marks which
+		 * row of a repeated service counts, so that readers of the snapshot need not sort it.
+		 * About 80 bytes a row; the same filter sizes as for activations. */
+		c.f_code = layout_field_index(l, "service_id");
+		bool large = (unsigned long long)stt.st_size >= own_partition_min_bytes();
+		kf = keyfilter_new(large ? SIZE_MAX / 64 : (size_t)stt.st_size / 80);
+		c.kf = kf;
+		c.candidates = &candidates;
+		if (c.f_code < 0) {
+			db_rollback(conn);
+			return err_set(e, EXIT_SOFTWARE, "layout '%s' has no service_id", l->name);
+		}
 	}
 	/* A large activations file's rows get a partition of their own (sql/001_init.sql). */
 	char part[24] = "0";
@@ -750,6 +769,8 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 	}
 	if (rc == 0 && res->duplicates > 0)
 		rc = recount_after_dedupe(conn, &c, file_id, part, e);
+	if (rc == 0 && t == T_SUBSCRIBERS) /* (even none: merge_bss_snapshot reads the table) */
+		rc = stage_candidates(conn, &candidates, e);
 	if (rc == 0)
 		warn_foreign(&c.foreign, name);
 	if (rc == 0)

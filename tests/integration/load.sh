@@ -726,6 +726,27 @@ scenario_bss_subscribers() {
 	assert_file_not_contains "$ERR" "refused"
 	assert_eq "2026-12-06 2" "$(psql_val "select as_of || ' ' || rows from ottrecon.bss_snapshot
 	                                      where as_of = '2026-12-06'")" "dated 2026-12-06"
+
+	note "a service id twice in a snapshot: one row counts (an ACTIVE one first, then the first"
+	note "line), the others are marked superseded; the same id of another service type is not a repeat"
+	f=$IN/bss_subscribers_XX_20261207.csv
+	cat >"$f" <<-'EOF'
+		country_code,service_type,service_id,account_id,msisdn,plan_code,plan_type,status,status_date
+		XX,MOBILE,R-1,A-1,+573001110001,POST50,POSTPAID,CHURNED,2026-11-01
+		XX,MOBILE,R-1,A-9,+573001110009,POST80,POSTPAID,ACTIVE,2026-11-02
+		XX,HOME,R-1,A-1,,FIBER100,POSTPAID,ACTIVE,2026-11-03
+		XX,MOBILE,R-2,A-2,+573001110002,POST50,POSTPAID,SUSPENDED,2026-11-04
+		XX,MOBILE,R-2,A-2,+573001110002,POST50,POSTPAID,CHURNED,2026-11-05
+		XX,MOBILE,R-3,A-3,+573001110003,POST50,POSTPAID,ACTIVE,2026-11-06
+		XX,MOBILE,R-3,A-3,+573001110003,POST80,POSTPAID,ACTIVE,2026-11-07
+		XX,MOBILE,R-4,A-4,+573001110004,POST50,POSTPAID,ACTIVE,2026-11-08
+	EOF
+	load 0 --layout bss_subscribers "$f"
+	assert_manifest bss_subscribers_XX_20261207.csv "LOADED read=8 loaded=8 rejected=0 dup=0"
+	assert_eq "2 6 8" "$(psql_val "select string_agg(x.line::text, ' ' order by x.line)
+	                               from ottrecon.bss_subscriber x join ottrecon.bss_snapshot b using (snapshot_id)
+	                               where b.as_of = '2026-12-07' and x.superseded")" \
+		"superseded rows (file lines)"
 }
 
 scenario_bss_addons_and_churn() {
