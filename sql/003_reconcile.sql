@@ -6,8 +6,13 @@
 --   recon_product (product_id, country_code, site, partner_product, family, service, kind, sku,
 --                  monthly_price, currency)          -- product_id = order in the configuration
 --   recon_plan    (product_id, plan_code)            -- the product's eligible_plans
--- The rules are two set-wise statements below: every partner subscription with its product,
--- status and matched subscriber (temp table recon_p), then every category at once (recon_found).
+-- The rules are set-wise statements below, each into an analyzed temporary table so that the
+-- next is planned on true row counts: every partner subscription with its product, status and
+-- matched subscriber (recon_p), the services with several live add-ons in a family
+-- (recon_multi), then every category at once (recon_found). No statement sorts a whole table:
+-- the subscriber snapshot was deduplicated by the loader (bss_subscriber.superseded), and the
+-- few repeats (services with several add-ons or several live P) are found by hashing and only
+-- they are ranked.
 
 -- Runs and their discrepancies live in their own schema: they are results, not loaded data.
 create schema recon;
@@ -79,7 +84,11 @@ declare
 	sub_snap bigint := recon.latest_snapshot('bss_subscribers', p_country, d);
 	addon_snap bigint := recon.latest_snapshot('bss_addons', p_country, d);
 begin
-	drop table if exists recon_p, recon_found;
+	drop table if exists recon_p, recon_multi, recon_sku, recon_found;
+	-- the configured SKUs of the country (a SKU of two products: the first's family and price)
+	create temp table recon_sku as
+	select distinct on (sku) sku, family, service, monthly_price, currency
+	from recon_product where country_code = p_country order by sku, product_id;
 
 	-- Partner subscriptions that count (SPEC §8): configured country with its telco_code, created
 	-- on or before d; their product (NULL = unmapped), status as of d, and matched subscriber S
@@ -96,12 +105,13 @@ begin
 		join recon_country c on c.country_code = p.country_code and c.telco_code = p.telco_code
 		left join recon_product pr on pr.country_code = p.country_code and pr.site = p.site_code
 		                          and pr.partner_product = p.product_name
-		where p.country_code = p_country and (p.date_created at time zone 'UTC')::date <= d
-	), subs as (  -- one subscriber row per service id: an ACTIVE one first, then file order
-		select distinct on (x.service_id, x.service_type) x.service_type, x.service_id, x.status,
-		       x.plan_type, x.plan_code
-		from ottrecon.bss_subscriber x where x.snapshot_id = sub_snap
-		order by x.service_id, x.service_type, x.status = 'ACTIVE' desc, x.line
+		-- (created on or before d, UTC; a plain comparison, so that the estimate is right)
+		where p.country_code = p_country
+		  and p.date_created < (d + 1)::timestamp at time zone 'UTC'
+	), subs as (  -- one subscriber row per service id (an ACTIVE one first, then file order:
+		          -- the loader marked the others superseded)
+		select x.service_type, x.service_id, x.status, x.plan_type, x.plan_code
+		from ottrecon.bss_subscriber x where x.snapshot_id = sub_snap and not x.superseded
 	), subs_by_msisdn as (  -- one per msisdn: ACTIVE first, then the smallest service id; only
 		                    -- the msisdns of P without an alias (few) are looked up
 		select distinct on (x.msisdn, x.service_type) x.service_type, x.msisdn, x.service_id,
@@ -133,49 +143,43 @@ begin
 	                           coalesce(sa.plan_code, sm.plan_code) as plan_code) s;
 	analyze recon_p;
 
-	-- The rules, one statement. Add-ons are sorted once (by service, family and SKU), which gives
-	-- each its family's count and its rank among its SKU's rows. Every P meets its family's add-ons
-	-- (when live) in one hash full join, read once for the partner-side categories; the add-on
-	-- groups left without a live P are the BSS side's candidates. Only the P with a category and
-	-- those groups are kept in memory (a tenth of the rows: 1M rows outgrew work_mem).
-	create temp table recon_found as
-	with a_rows as materialized (  -- live add-ons (SPEC §3.3) of the SKUs configured for the country
-		select a.service_id, a.msisdn, a.sku, a.status, a.start_date, a.line, k.family,
-		       k.service, k.monthly_price, k.currency,
-		       count(*) over w as n_addons,
-		       lag(a.sku) over w is distinct from a.sku as sku_first  -- (lag ignores the frame)
+	-- Services with several live add-ons (SPEC §3.3) of the SKUs configured for the country in a
+	-- family (few): how many, and which one the rules show (the earliest started, then the first
+	-- line). A small analyzed table; the other add-ons are read where they are, in the rules.
+	create temp table recon_multi as
+	with a as materialized (  -- (only the columns the count and the choice need)
+		select a.service_id, k.family, k.service, a.start_date, a.line
 		from ottrecon.bss_addon a
-		join (select distinct on (sku) sku, family, service, monthly_price, currency
-		      from recon_product where country_code = p_country order by sku, product_id) k
-		  on k.sku = a.sku
+		join recon_sku k on k.sku = a.sku
 		where a.snapshot_id = addon_snap and a.status = 'ACTIVE'
 		  and (a.end_date is null or a.end_date > d)
-		window w as (partition by a.service_id, k.family, k.service
-		             order by a.sku, a.start_date, a.line
-		             rows between unbounded preceding and unbounded following)
-	), addon_groups as (  -- per service and family: its live add-ons, and the earliest started
-		select a.service_id, a.family, a.service, a.n_addons, a.sku, a.status, a.start_date,
-		       a.monthly_price, a.msisdn, a.currency
-		from a_rows a where a.n_addons = 1
-		union all
-		select * from (  -- (a few services have several: the earliest of them)
-			select distinct on (a.service_id, a.family, a.service) a.service_id, a.family,
-			       a.service, a.n_addons, a.sku, a.status, a.start_date, a.monthly_price,
-			       a.msisdn, a.currency
-			from a_rows a where a.n_addons > 1
-			order by a.service_id, a.family, a.service, a.start_date, a.line) m
-	), live as not materialized (
+	), m as (
+		select a.service_id, a.family, a.service, count(*) as n_addons
+		from a group by a.service_id, a.family, a.service having count(*) > 1
+	)
+	select distinct on (a.service_id, a.family, a.service) a.service_id, a.family, a.service,
+	       m.n_addons, a.line
+	from a join m on m.service_id = a.service_id and m.family = a.family and m.service = a.service
+	order by a.service_id, a.family, a.service, a.start_date, a.line;
+	analyze recon_multi;
+
+	-- The rules, one statement. Every P meets its family's add-on group (when live) in one hash
+	-- full join, read once for the partner-side categories; the groups left without a live P are
+	-- the BSS side's candidates. Only the P with a category and those groups are kept in memory
+	-- (a tenth of the rows: 1M rows outgrew work_mem).
+	create temp table recon_found as
+	with live as not materialized (
 		select p.* from recon_p p
 		where p.product_id is not null and p.status in ('ACTIVE', 'PENDING_UNSUBSCRIPTION')
-	), ranks as (  -- live P that share a service with another of the family: few, so rank only
-		           -- those (a hash semi-join finds them)
+	), dup_keys as (  -- services with several live P of a family: few
+		select l.svc_key, l.family, l.service from live l
+		group by l.svc_key, l.family, l.service having count(*) > 1
+	), ranks as (  -- so only their P are ranked
 		select l.subscription_code, row_number() over (
 			partition by l.family, l.service, l.svc_key
 			order by l.date_created, l.subscription_code collate "C") as rank_in_service
 		from live l
-		where exists (select 1 from live o
-		              where o.family = l.family and o.service = l.service
-		                and o.svc_key = l.svc_key and o.subscription_code <> l.subscription_code)
+		join dup_keys k on k.svc_key = l.svc_key and k.family = l.family and k.service = l.service
 	), joined as (  -- every P, with its family's add-ons when live (P's service: S, else its
 		            -- alias), and the add-on groups with no live P
 		select p.*, g.service_id as g_service_id, g.family as g_family, g.service as g_service,
@@ -185,7 +189,16 @@ begin
 		from (select p.*, p.product_id is not null
 		                  and p.status in ('ACTIVE', 'PENDING_UNSUBSCRIPTION') as live
 		      from recon_p p) p
-		full join addon_groups g
+		full join (  -- per service and family, its live add-on, or the one shown of several
+			select a.service_id, k.family, k.service, coalesce(m.n_addons, 1) as n_addons,
+			       a.sku, a.status, a.start_date, k.monthly_price, a.msisdn, k.currency
+			from ottrecon.bss_addon a
+			join recon_sku k on k.sku = a.sku
+			left join recon_multi m on m.service_id = a.service_id and m.family = k.family
+			                       and m.service = k.service
+			where a.snapshot_id = addon_snap and a.status = 'ACTIVE'
+			  and (a.end_date is null or a.end_date > d)
+			  and (m.line is null or m.line = a.line)) g
 		  on g.service_id = case when p.live then coalesce(p.s_service_id, p.alias) end
 		 and g.family = p.family and g.service = p.service
 	), found as materialized (  -- the first category that applies to each P (SPEC §5), if any,
@@ -229,12 +242,21 @@ begin
 			       g.monthly_price, g.currency
 			from dead_groups g where g.n_addons = 1  -- (its one add-on is its one key)
 			union all
-			select k.service_id, k.msisdn, k.sku, k.status, k.start_date, k.family, k.service,
-			       k.monthly_price, k.currency
-			from a_rows k
-			join dead_groups g on g.service_id = k.service_id and g.family = k.family
-			                  and g.service = k.service
-			where k.n_addons > 1 and k.sku_first
+			select * from (  -- (several: the earliest started row of each SKU)
+				select distinct on (k.service_id, k.family, k.service, k.sku) k.service_id,
+				       k.msisdn, k.sku, k.status, k.start_date, k.family, k.service,
+				       k.monthly_price, k.currency
+				from dead_groups g
+				join lateral (  -- (few: by the index)
+					select a.service_id, a.msisdn, a.sku, a.status, a.start_date, a.line,
+					       x.family, x.service, x.monthly_price, x.currency
+					from ottrecon.bss_addon a join recon_sku x on x.sku = a.sku
+					where a.snapshot_id = addon_snap and a.service_id = g.service_id
+					  and a.status = 'ACTIVE' and (a.end_date is null or a.end_date > d)
+					  and x.family = g.family and x.service = g.service
+					offset 0) k on true  -- (offset 0: a loop over the few groups, not a join)
+				where g.n_addons > 1
+				order by k.service_id, k.family, k.service, k.sku, k.start_date, k.line) m
 		) k
 		where not exists (select 1 from live_by_msisdn l
 		                  where l.msisdn = k.msisdn and l.family = k.family
@@ -252,18 +274,17 @@ begin
 		from dead_links k
 		join recon_p p on p.svc_key = k.svc_key and p.family = k.family and p.service = k.service
 		where p.product_id is not null
+		  and p.svc_key in (select l.svc_key from dead_links l)  -- (hash the few keys, not P)
 		order by k.service_id, k.sku, p.date_created desc, p.subscription_code collate "C" desc
-	), plans as (
-		select distinct on (x.service_id) x.service_id, x.plan_code
-		from ottrecon.bss_subscriber x
-		where x.snapshot_id = sub_snap and x.service_id in (select k.service_id from dead_keys k)
-		order by x.service_id, x.status = 'ACTIVE' desc, x.line
 	), bss_l as (
 		select k.*, lp.subscription_code, lp.alias, lp.msisdn as p_msisdn, lp.product_name,
 		       lp.status as p_status, lp.date_active, lp.date_unsubscribed, pl.plan_code
 		from dead_keys k
 		left join bss_latest lp on lp.k_service_id = k.service_id and lp.k_sku = k.sku
-		left join plans pl on pl.service_id = k.service_id
+		left join lateral (  -- the service's plan (few keys: by the index, not a scan)
+			select x.plan_code from ottrecon.bss_subscriber x
+			where x.snapshot_id = sub_snap and x.service_id = k.service_id
+			order by x.status = 'ACTIVE' desc, x.line limit 1) pl on true
 	)
 	-- Partner side: UNMAPPED_PRODUCT (live or pending activation, product not configured),
 	-- the live P's categories, PENDING_ASSOCIATION_STALE (created more than the grace before d)
@@ -354,7 +375,7 @@ begin
 	             coalesce(sum(amount_at_risk) filter (where state <> 'RESOLVED'), 0) as amount
 	      from recon.item where run_id = run) c
 	where r.run_id = run;
-	drop table if exists recon_p, recon_found;
+	drop table if exists recon_p, recon_multi, recon_sku, recon_found;
 	return run;
 end $$;
 
