@@ -93,14 +93,17 @@ begin
 	-- Partner subscriptions that count (SPEC §8): configured country with its telco_code, created
 	-- on or before d; their product (NULL = unmapped), status as of d, and matched subscriber S
 	-- (alias = service_id when P has an alias, else msisdn; of the product's service; when several
-	-- rows match, an ACTIVE one first, then the smallest service_id and file line).
+	-- rows match, an ACTIVE one first, then the smallest service_id and file line). Only what
+	-- the rules and the deactivations read (a million rows are written and read four times):
+	-- the product's family and service (its SKU and price are joined by product_id later), S's
+	-- id, plan and whether it is ACTIVE and POSTPAID.
 	create temp table recon_p as
 	-- (p is not materialized: 1M rows outgrow work_mem and went to a temporary file; the msisdn
 	-- lookup reads the few P without an alias again instead)
 	with p as (  -- only the columns the rules read
 		select p.subscription_code, p.alias, p.msisdn, p.product_name, p.date_created,
 		       p.date_active, p.date_pending_unsubscription, p.date_unsubscribed,
-		       pr.product_id, pr.family, pr.service, pr.sku, pr.monthly_price, pr.currency
+		       pr.product_id, pr.family, pr.service
 		from ottrecon.partner_subscription p
 		join recon_country c on c.country_code = p.country_code and c.telco_code = p.telco_code
 		left join recon_product pr on pr.country_code = p.country_code and pr.site = p.site_code
@@ -125,8 +128,8 @@ begin
 	       p.date_active, p.date_unsubscribed,
 	       ottrecon.partner_status(p.date_active, p.date_pending_unsubscription,
 	                               p.date_unsubscribed, d) as status,
-	       p.product_id, p.family, p.service, p.sku, p.monthly_price, p.currency,
-	       s.service_id as s_service_id, s.status as s_status, s.plan_type as s_plan_type,
+	       p.product_id, p.family, p.service, s.service_id as s_service_id,
+	       s.status = 'ACTIVE' and s.plan_type = 'POSTPAID' as s_active_postpaid,
 	       s.plan_code as s_plan_code,
 	       -- the service P belongs to: the matched S, else its alias, else its msisdn
 	       case when s.service_id is not null then 'S|' || s.service_id
@@ -186,9 +189,10 @@ begin
 		       coalesce(g.n_addons, 0) as n_addons, g.sku as a_sku, g.status as a_status,
 		       g.start_date as a_start, g.monthly_price as sku_price, g.msisdn as a_msisdn,
 		       g.currency as a_currency
-		from (select p.*, p.product_id is not null
+		from (select p.*, pr.sku, pr.monthly_price, pr.currency, p.product_id is not null
 		                  and p.status in ('ACTIVE', 'PENDING_UNSUBSCRIPTION') as live
-		      from recon_p p) p
+		      from recon_p p
+		      left join recon_product pr on pr.product_id = p.product_id) p
 		full join (  -- per service and family, its live add-on, or the one shown of several
 			select a.service_id, k.family, k.service, coalesce(m.n_addons, 1) as n_addons,
 			       a.sku, a.status, a.start_date, k.monthly_price, a.msisdn, k.currency
@@ -211,7 +215,7 @@ begin
 			       when j.live then case
 			            when r.rank_in_service > 1 then 'DUPLICATE_PARTNER_SUBSCRIPTION'
 			            when j.s_service_id is null then 'UNKNOWN_SUBSCRIBER'
-			            when j.s_status <> 'ACTIVE' or j.s_plan_type <> 'POSTPAID'
+			            when not j.s_active_postpaid
 			              or not exists (select 1 from recon_plan e
 			                             where e.product_id = j.product_id
 			                               and e.plan_code = j.s_plan_code)
