@@ -122,7 +122,9 @@ end $$;
 create function feed.record_eligibility(p_country text, d date, p_full boolean, p_name text,
 	p_seq int, p_sub_snap bigint)
 returns bigint language plpgsql
-set enable_nestloop = off set work_mem = '256MB' set jit = off as $$
+-- (enable_sort off: the pairs are made unique by hashing; the sort the planner chose for 2.3M
+-- pairs at 1M subscribers went to disk, 6.7 s against 4.3 s)
+set enable_nestloop = off set enable_sort = off set work_mem = '256MB' set jit = off as $$
 declare
 	f bigint;
 	n bigint;
