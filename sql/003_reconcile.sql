@@ -74,15 +74,20 @@ $$;
 
 -- Computes the discrepancies of country p_country as of d into temporary table recon_found
 -- (same columns as recon_item, without run_id/state/first_seen). Needs the configuration tables.
+-- With p_partner_only, only the partner side's categories that need no add-on (UNMAPPED_PRODUCT,
+-- DUPLICATE_PARTNER_SUBSCRIPTION, UNKNOWN_SUBSCRIBER, NOT_ELIGIBLE, PENDING_ASSOCIATION_STALE).
 create function recon.find_discrepancies(p_country text, d date, p_tolerance int,
-	p_assoc_grace int, p_unsub_grace int)
+	p_assoc_grace int, p_unsub_grace int, p_partner_only boolean default false)
 returns void language plpgsql
 -- hash joins for big sets (the row estimates of fresh temp tables and CTEs are poor, and a
 -- merge join sorts a million wide rows); no JIT: compiling these plans costs more than running them
 set enable_nestloop = off set enable_mergejoin = off set work_mem = '256MB' set jit = off as $$
 declare
 	sub_snap bigint := recon.latest_snapshot('bss_subscribers', p_country, d);
-	addon_snap bigint := recon.latest_snapshot('bss_addons', p_country, d);
+	-- p_partner_only (the deactivations file): only the categories up to NOT_ELIGIBLE, which
+	-- need no add-on; none is read
+	addon_snap bigint := case when not p_partner_only
+	                          then recon.latest_snapshot('bss_addons', p_country, d) end;
 begin
 	drop table if exists recon_p, recon_multi, recon_sku, recon_found;
 	-- the configured SKUs of the country (a SKU of two products: the first's family and price)
@@ -220,6 +225,7 @@ begin
 			                             where e.product_id = j.product_id
 			                               and e.plan_code = j.s_plan_code)
 			              then 'NOT_ELIGIBLE'
+			            when p_partner_only then null
 			            when j.n_addons = 0 then 'PARTNER_ACTIVE_NOT_BILLED'
 			            when j.n_addons > 1 then 'DUPLICATE_BSS_ADDON'
 			            when j.a_sku <> j.sku then 'PRODUCT_MISMATCH'

@@ -136,8 +136,9 @@ int recon_find(PGconn *conn, const struct config *cfg, const char *country, cons
 	char what[128];
 	snprintf(what, sizeof(what), "cannot apply the rules of SPEC §5 to country %s as of %s",
 		 country, as_of);
+	/* (partner side only: the deactivations need the categories up to NOT_ELIGIBLE) */
 	return db_exec(conn, what,
-		       "select recon.find_discrepancies($1, $2::date, $3::int, $4::int, $5::int)",
+		       "select recon.find_discrepancies($1, $2::date, $3::int, $4::int, $5::int, true)",
 		       5, params, NULL, e);
 }
 

@@ -17,10 +17,11 @@ int recon_load_config(PGconn *conn, const struct config *cfg, struct err *e);
 int recon_run_country(PGconn *conn, const struct config *cfg, const char *country,
 		      const char *as_of, struct err *e);
 
-/* Computes the discrepancies of one country as of as_of without recording a run: leaves them in
- * the temporary tables recon_p (every counted partner subscription with its matched subscriber
- * and status) and recon_found (key, category, subscription_code, ...) for the caller (the
- * deactivations file reads them); needs recon_load_config() first in the same transaction. */
+/* Computes the partner side's discrepancies of one country as of as_of up to NOT_ELIGIBLE (SPEC
+ * §5; the add-ons are not read) without recording a run: leaves them in the temporary tables
+ * recon_p (every counted partner subscription with its matched subscriber and status) and
+ * recon_found (key, category, subscription_code, ...) for the caller (the deactivations file
+ * reads them); needs recon_load_config() first in the same transaction. */
 int recon_find(PGconn *conn, const struct config *cfg, const char *country, const char *as_of,
 	       struct err *e);
 
