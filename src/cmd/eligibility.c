@@ -13,7 +13,8 @@ static const char usage[] =
 	"of the product's service and on one of its eligible_plans, in the latest bss_subscribers\n"
 	"snapshot dated on or before the as-of date. The rows are recorded in the database before\n"
 	"the file is written, so the next delta neither skips nor repeats a change, even after a\n"
-	"crash. A file is always written, with no rows when nothing changed.\n"
+	"crash. A file is always written, with no rows when nothing changed (or when there is no\n"
+	"subscriber snapshot yet).\n"
 	"\n"
 	"  --as-of D      the effective date (default: today, UTC)\n"
 	"  --country CC   only this configured country\n"
@@ -27,8 +28,8 @@ static const char usage[] =
 	"                 (what nightly does when a date is run again)\n"
 	"\n"
 	"exit: 0 written, 64 usage, 65 a country refused (a later file exists, already pushed, or\n"
-	"no subscriber snapshot), 69 database unreachable, 78 configuration error or schema not\n"
-	"migrated\n";
+	"no subscriber snapshot while the partner knows eligible pairs), 69 database unreachable,\n"
+	"78 configuration error or schema not migrated\n";
 
 int cmd_eligibility(int argc, char **argv, struct global_opts *g)
 {

@@ -349,22 +349,32 @@ static int record_eligibility(struct feed *f, const char *cc, const char *name, 
 	int rc = db_exec(f->conn, "cannot find the subscriber snapshot",
 			 "select recon.latest_snapshot('bss_subscribers', $1, $2::date)::text,"
 			 " exists (select 1 from feed.file where kind = 'eligibility'"
-			 " and country_code = $1)", 2, p1, &res, e);
+			 " and country_code = $1),"
+			 " exists (select 1 from feed.eligibility_pair where country_code = $1)",
+			 2, p1, &res, e);
 	if (rc)
 		return rc;
-	if (PQgetisnull(res, 0, 0)) {
+	/* Without a snapshot no subscriber is eligible: the file is written with no rows (SPEC §8:
+	 * a file is always written). But once the partner was told of eligible pairs, a missing
+	 * snapshot is a loading problem, not everyone leaving: that file is refused. */
+	bool no_snapshot = PQgetisnull(res, 0, 0);
+	if (no_snapshot && strcmp(PQgetvalue(res, 0, 2), "t") == 0) {
 		refuse(f, "%s %s: not written: no bss_subscribers snapshot of %s dated on or before"
-		       " %s (an eligibility file without one would remove every pair); load one"
-		       " first", cc, f->o->as_of, cc, f->o->as_of);
+		       " %s, and the partner was told of eligible pairs (an eligibility file without"
+		       " one would remove every pair); load one first", cc, f->o->as_of, cc,
+		       f->o->as_of);
 		PQclear(res);
 		return 0;
 	}
+	if (no_snapshot)
+		log_warn("%s %s: no bss_subscribers snapshot of %s dated on or before %s: no"
+			 " subscriber is eligible", cc, f->o->as_of, cc, f->o->as_of);
 	bool full = f->o->mode == FEED_MODE_FULL ||
 		    (f->o->mode == FEED_MODE_AUTO && strcmp(PQgetvalue(res, 0, 1), "f") == 0);
 	char seqs[16];
 	snprintf(seqs, sizeof(seqs), "%d", seq);
 	const char *p2[] = { cc, f->o->as_of, full ? "true" : "false", name, seqs,
-			     PQgetvalue(res, 0, 0) };
+			     no_snapshot ? NULL : PQgetvalue(res, 0, 0) };
 	PGresult *r2 = NULL;
 	/* The function in a statement of its own: a later statement sees what it wrote. */
 	rc = db_exec(f->conn, "cannot record the eligibility file",

@@ -30,9 +30,10 @@ struct feed_opts {
 /*
  * Records and writes the files of o->kind for the countries asked. A country that cannot have
  * its file (a later file exists, the file of that date was pushed and --force was not given,
- * no subscriber snapshot for eligibility) is logged and skipped, and *worst becomes EXIT_DATA;
- * the other countries go on. Prints "PATH rows=N" on out for every file written. Returns 0, or
- * an error that stopped the run (database, file system; nothing half-recorded is left).
+ * no subscriber snapshot for eligibility while the partner knows eligible pairs) is logged and
+ * skipped, and *worst becomes EXIT_DATA; the other countries go on. Prints "PATH rows=N" on
+ * out for every file written. Returns 0, or an error that stopped the run (database, file
+ * system; nothing half-recorded is left).
  */
 int feed_run(PGconn *conn, const struct config *cfg, const struct feed_opts *o, FILE *out,
 	     int *worst, struct err *e);

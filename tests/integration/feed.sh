@@ -57,11 +57,14 @@ assert_file() {
 EH='countryCode,telcoCode,alias,msisdn,productName,eligibilityType,action,effectiveDate'
 DH='countryCode,telcoCode,subscriptionCode,alias,msisdn,productName,reason,requestDate'
 
-# --- day 1: the first file is full; ZZ has no subscriber snapshot yet: refused, XX written -----
+# --- day 1: the first file is full; ZZ has no subscriber snapshot yet: nobody is eligible there,
+# and its file is written all the same, with no rows (SPEC §8: a file is always written) -------
 load bss_subscribers "$FIX/bss_subscribers_XX_20261201.csv"
-assert_exit 65 "$OTTRECON_BIN" eligibility --as-of 2026-12-01
-assert_file_contains "$ERR" "ZZ 2026-12-01: not written: no bss_subscribers snapshot of ZZ dated on or before 2026-12-01"
+assert_exit 0 "$OTTRECON_BIN" eligibility --as-of 2026-12-01
+assert_file_contains "$ERR" "ZZ 2026-12-01: no bss_subscribers snapshot of ZZ dated on or before 2026-12-01: no subscriber is eligible"
 assert_file_contains "$OUT" "$OUTBOX/eligibility_XX_20261201.csv rows=18"
+assert_file_contains "$OUT" "$OUTBOX/eligibility_ZZ_20261201.csv rows=0"
+assert_file "$OUTBOX/eligibility_ZZ_20261201.csv" "$EH"
 assert_file_contains "$ERR" "recorded file=eligibility_XX_20261201.csv mode=FULL add=18 remove=0"
 DAY1="$EH
 XX,OPERATOR1,h1,,pv_home,ADDON,ADD,2026-12-01
@@ -83,15 +86,24 @@ XX,OPERATOR1,m7,+573000000007,pv_addon_mobile,ADDON,ADD,2026-12-01
 XX,OPERATOR1,m8,+573000000008,music_addon_mobile,ADDON,ADD,2026-12-01
 XX,OPERATOR1,m8,+573000000008,pv_addon_mobile,ADDON,ADD,2026-12-01"
 assert_file "$OUTBOX/eligibility_XX_20261201.csv" "$DAY1"
-[[ ! -e $OUTBOX/eligibility_ZZ_20261201.csv ]] || fail "a ZZ file was written without a snapshot"
 # The writer follows the partner layout: the file passes its own layout's checks.
 assert_exit 0 "$OTTRECON_BIN" validate --layout docomo_eligibility "$OUTBOX/eligibility_XX_20261201.csv"
 
-# --country: ZZ alone, once its snapshot is loaded.
+# --country: ZZ alone, once its snapshot is loaded (its empty file, not pushed, is replaced).
 load bss_subscribers "$FIX/bss_subscribers_ZZ_20261201.csv"
 assert_exit 0 "$OTTRECON_BIN" eligibility --as-of 2026-12-01 --country ZZ
+assert_file_contains "$ERR" "replacing file=eligibility_ZZ_20261201.csv (not pushed yet)"
 assert_file "$OUTBOX/eligibility_ZZ_20261201.csv" "$EH
 ZZ,OPERATOR9,z1,+493000000001,zz_video,ADDON,ADD,2026-12-01"
+assert_eq "1 FULL" "$(psql_val "select count(*) || ' ' || min(mode) from feed.file where kind = 'eligibility' and country_code = 'ZZ'")" \
+	"ZZ: the empty file replaced, the new one still full"
+# Once the partner was told of eligible pairs, a missing snapshot is refused rather than
+# removing every pair (the snapshot moved past the date here, to simulate its loss).
+psql_val "update ottrecon.bss_snapshot set as_of = as_of + 30 where country_code = 'ZZ'" >/dev/null
+assert_exit 65 "$OTTRECON_BIN" eligibility --as-of 2026-12-02 --country ZZ
+assert_file_contains "$ERR" "ZZ 2026-12-02: not written: no bss_subscribers snapshot of ZZ dated on or before 2026-12-02, and the partner was told of eligible pairs"
+[[ ! -e $OUTBOX/eligibility_ZZ_20261202.csv ]] || fail "a ZZ file was written without a snapshot"
+psql_val "update ottrecon.bss_snapshot set as_of = as_of - 30 where country_code = 'ZZ'" >/dev/null
 assert_eq 1 "$(psql_val "select count(*) from feed.file where name = 'eligibility_XX_20261201.csv'")" \
 	"--country ZZ left XX's file alone"
 
