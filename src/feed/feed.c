@@ -145,6 +145,7 @@ struct feed {
 	char *outbox;
 	char *sent;
 	int worst;
+	int refused; /* countries refused so far */
 };
 
 static bool is_file(const char *path)
@@ -276,6 +277,7 @@ static void refuse(struct feed *f, const char *fmt, ...)
 	e.code = EXIT_DATA;
 	log_err(&e);
 	f->worst = exit_worst(f->worst, EXIT_DATA);
+	f->refused++;
 }
 
 /* Decides the name and sequence of the country's file for the as-of date, taking back a file of
@@ -445,15 +447,23 @@ static int record_all(struct feed *f, struct err *e)
 		const char *cc = f->cfg->countries[i].code;
 		if (f->o->country && strcmp(f->o->country, cc) != 0)
 			continue;
-		int seq;
+		int seq, refused = f->refused;
 		bool go;
-		rc = plan_country(f, cc, &name, &seq, &go, e);
+		/* A country refused after its unpushed file of the date was taken back keeps that
+		 * file: the file stays in the outbox, so its record must stay too. */
+		rc = db_exec(f->conn, "cannot start a country's partner file", "savepoint country",
+			     0, NULL, NULL, e);
+		if (!rc)
+			rc = plan_country(f, cc, &name, &seq, &go, e);
 		if (rc || !go)
 			continue;
 		if (f->o->kind == FEED_ELIGIBILITY)
 			rc = record_eligibility(f, cc, name.buf, seq, e);
 		else
 			rc = record_deactivations(f, cc, name.buf, seq, e);
+		if (!rc && f->refused != refused)
+			rc = db_exec(f->conn, "cannot take back a refused country's partner file",
+				     "rollback to savepoint country", 0, NULL, NULL, e);
 	}
 	if (!rc)
 		rc = db_commit(f->conn, e);

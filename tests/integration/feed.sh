@@ -104,6 +104,17 @@ assert_exit 65 "$OTTRECON_BIN" eligibility --as-of 2026-12-02 --country ZZ
 assert_file_contains "$ERR" "ZZ 2026-12-02: not written: no bss_subscribers snapshot of ZZ dated on or before 2026-12-02, and the partner was told of eligible pairs"
 [[ ! -e $OUTBOX/eligibility_ZZ_20261202.csv ]] || fail "a ZZ file was written without a snapshot"
 psql_val "update ottrecon.bss_snapshot set as_of = as_of - 30 where country_code = 'ZZ'" >/dev/null
+# The same on the date of a file not pushed yet: that file is taken back to be written again,
+# and the refusal gives it back, so the file in the outbox and its record stay together.
+assert_exit 0 "$OTTRECON_BIN" eligibility --as-of 2026-12-02 --country ZZ
+assert_file "$OUTBOX/eligibility_ZZ_20261202.csv" "$EH"
+psql_val "update ottrecon.bss_snapshot set as_of = as_of + 30 where country_code = 'ZZ'" >/dev/null
+assert_exit 65 "$OTTRECON_BIN" eligibility --as-of 2026-12-02 --country ZZ
+assert_file_contains "$ERR" "ZZ 2026-12-02: not written: no bss_subscribers snapshot"
+assert_eq 1 "$(psql_val "select count(written_at) from feed.file where name = 'eligibility_ZZ_20261202.csv'")" \
+	"a refused country keeps the record of its file not pushed yet"
+assert_file "$OUTBOX/eligibility_ZZ_20261202.csv" "$EH"
+psql_val "update ottrecon.bss_snapshot set as_of = as_of - 30 where country_code = 'ZZ'" >/dev/null
 assert_eq 1 "$(psql_val "select count(*) from feed.file where name = 'eligibility_XX_20261201.csv'")" \
 	"--country ZZ left XX's file alone"
 
