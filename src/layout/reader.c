@@ -534,7 +534,10 @@ int reader_rescan(const struct layout *l, const char *path, const char *name, co
 bool reader_over_reject_ratio(long read, long rejected, long duplicates, double max_ratio)
 {
 	long counted = rejected - duplicates;
-	if (counted <= 0)
+	if (counted <= 0 || read <= 0)
 		return false;
-	return (double)counted > max_ratio * (double)read;
+	/* The share itself, not counted > max_ratio * read: 0.29 * 100 rounds to 28.999..., which
+	 * would refuse 29 rejects of 100 at a ratio of 0.29. A quotient and a ratio that are the
+	 * same decimal round to the same double. */
+	return (double)counted / (double)read > max_ratio;
 }

@@ -76,6 +76,19 @@ expect_stderr_line "dup.csv: read=6 loaded=3 rejected=3"
 # 3. The same file passes with a ratio that allows it.
 expect_exit 0 -- "$bin" validate --layout docomo_activations --max-reject-ratio 0.7 bad.csv
 
+# 3b. Exactly at the ratio is not over it: 29 rejects of 100 rows with 0.29 (where 0.29 * 100 is
+# 28.999... in floating point).
+{
+	echo 'country_code,service_type,service_id,msisdn,event_type,event_date,old_plan,new_plan,new_msisdn'
+	for i in $(seq 1 100); do
+		if [ "$i" -le 29 ]; then ev=GONE; else ev=CHURN; fi
+		echo "XX,MOBILE,m$i,,$ev,2026-11-20,,,"
+	done
+} > ratio.csv
+expect_exit 0 -- "$bin" validate --layout bss_churn --max-reject-ratio 0.29 ratio.csv
+expect_stderr_line "ratio.csv: read=100 loaded=71 rejected=29"
+expect_exit 65 -- "$bin" validate --layout bss_churn --max-reject-ratio 0.28 ratio.csv
+
 # 4. Files that cannot be opened: 66, and the most serious code wins over 65 and 0.
 expect_exit 66 -- "$bin" validate --layout docomo_activations spec.csv missing.csv bad.csv
 expect_stderr_line "spec.csv: read=1 loaded=1 rejected=0"

@@ -356,6 +356,11 @@ START_TEST(test_reject_ratio_rule)
 	ck_assert(!reader_over_reject_ratio(100, 5, 4, 0.01)); /* duplicates do not count */
 	ck_assert(!reader_over_reject_ratio(0, 0, 0, 0.01));
 	ck_assert(reader_over_reject_ratio(1, 1, 0, 0.5));
+	/* exactly at the ratio is not over it, even where ratio * read rounds down */
+	ck_assert(!reader_over_reject_ratio(100, 29, 0, 0.29));
+	ck_assert(!reader_over_reject_ratio(100, 57, 0, 0.57));
+	ck_assert(!reader_over_reject_ratio(180, 63, 0, 0.35));
+	ck_assert(reader_over_reject_ratio(100, 30, 0, 0.29));
 }
 END_TEST
 
