@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
@@ -101,6 +102,13 @@ static int validate_file(const struct layout *l, const char *file, double max_ra
 	struct err e = { 0 };
 
 	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	struct stat fst;
+	if (fd >= 0 && fstat(fd, &fst) == 0 && S_ISDIR(fst.st_mode)) {
+		/* open() takes a directory, and reading it would fail (EISDIR) with exit 74 */
+		close(fd);
+		fd = -1;
+		errno = EISDIR;
+	}
 	if (fd < 0) {
 		log_error("cannot open '%s': %s", file, strerror(errno));
 		return EXIT_NOINPUT;

@@ -95,6 +95,11 @@ expect_stderr_line "spec.csv: read=1 loaded=1 rejected=0"
 expect_stderr_line "bad.csv: read=6 loaded=2 rejected=4"
 grep -q "cannot open 'missing.csv': No such file or directory" err.txt || fail "no message for missing.csv"
 
+# 4b. A directory cannot be opened as a file either: 66, and it still wins over 65.
+mkdir -p adir
+expect_exit 66 -- "$bin" validate --layout docomo_activations adir bad.csv
+grep -q "cannot open 'adir': Is a directory" err.txt || fail "no message for the directory"
+
 # 5. A file refused as a whole (missing required column): 65 with file and line.
 printf 'countryCode,siteCode\nXX,amazon\n' > nocols.csv
 expect_exit 65 -- "$bin" validate --layout docomo_activations nocols.csv
