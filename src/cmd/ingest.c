@@ -26,7 +26,7 @@ static const char usage[] =
 	"usage: ottrecon ingest [--as-of YYYY-MM-DD]\n"
 	"\n"
 	"Loads every file waiting in SPOOL/inbox (partner activation files matching the partner's\n"
-	"pattern) and SPOOL/bss (bss_subscribers_*, bss_addons_*, bss_churn_*), in the order of the\n"
+	"pattern) and SPOOL/bss (bss_subscribers*, bss_addons*, bss_churn*), in the order of the\n"
 	"YYYYMMDD in their names, then by name. Loaded files move to SPOOL/archive, refused ones to\n"
 	"SPOOL/reject (with their .rejects.csv). Nothing is deleted.\n"
 	"\n"
@@ -72,11 +72,11 @@ static int scan_dir(const char *dir, const char *pattern, int64_t default_date,
 			if (fnmatch(pattern, name, 0) == 0)
 				layout = "docomo_activations";
 		} else {
-			for (size_t i = 0; i < sizeof(bss_layouts) / sizeof(bss_layouts[0]); i++) {
-				size_t len = strlen(bss_layouts[i]);
-				if (strncmp(name, bss_layouts[i], len) == 0 && name[len] == '_')
+			/* SPEC §8: the layout is the name's prefix, whatever follows it
+			 * (bss_subscribers.csv, bss_addons-XX-20261203.csv, bss_churn_XX_...). */
+			for (size_t i = 0; i < sizeof(bss_layouts) / sizeof(bss_layouts[0]); i++)
+				if (strncmp(name, bss_layouts[i], strlen(bss_layouts[i])) == 0)
 					layout = bss_layouts[i];
-			}
 		}
 		struct strbuf path = STRBUF_INIT;
 		strbuf_addf(&path, "%s/%s", dir, name);

@@ -68,6 +68,19 @@ rm "$SPOOL/inbox/activations_20261203.csv.part"
 assert_exit 0 "$OTTRECON_BIN" ingest
 assert_file_contains "$ERR" "nothing waiting"
 
+# The BSS layout is the name's prefix (SPEC §8), whatever follows it; without a YYYYMMDD in the
+# name the as-of is --as-of.
+printf 'country_code,service_type,service_id,msisdn,event_type,event_date,old_plan,new_plan,new_msisdn\nXX,MOBILE,m1,,CHURN,2026-12-01,,,\n' \
+	>"$SPOOL/bss/bss_churn.csv"
+printf 'country_code,service_type,service_id,account_id,msisdn,sku,status,start_date,end_date,monthly_price,currency,channel,updated_at\nXX,MOBILE,m1,a1,,AMZ-PV-MOB-0,ACTIVE,2026-01-01,,0,USD,BUNDLE,\n' \
+	>"$SPOOL/bss/bss_addons-XX-20261203.csv"
+assert_exit 0 "$OTTRECON_BIN" ingest --as-of 2026-12-05
+assert_eq "bss_addons-XX-20261203.csv|2026-12-03|LOADED
+bss_churn.csv|2026-12-05|LOADED" \
+	"$(psql_val "select name, as_of, outcome from ottrecon.load_file where name !~ '^(activations|bss_subscribers)' and outcome = 'LOADED' order by name")" \
+	"BSS files known by their name prefix"
+assert_eq "other_20261202.csv" "$(cd "$SPOOL/bss" && echo *)" "BSS files by prefix moved, foreign file left"
+
 # A second ingest while one holds the lock: 75 at once.
 psql -XAtq -c "select pg_advisory_lock(hashtextextended('ottrecon.ingest', 7)), pg_sleep(3)" >/dev/null &
 holder=$!
