@@ -571,7 +571,8 @@ static int extend(const struct yamlev *y, const struct map *m, struct layout *ow
 	free(base_path);
 	if (rc)
 		return rc;
-	/* The base keeps its fields; this file adds its renames and may rename the layout. */
+	/* The base keeps its fields (and its root, base->base); this file adds its renames and may
+	 * rename the layout. */
 	size_t first = base->n_rename;
 	base->rename_from = xrealloc(base->rename_from, (first + own->n_rename) * sizeof(char *));
 	base->rename_to = xrealloc(base->rename_to, (first + own->n_rename) * sizeof(char *));
@@ -640,6 +641,7 @@ static int load_file(const char *path, const char *schemas_dir, int depth, struc
 			   !(rc = resolve(&y, l, &p, 0, e))) {
 			if (!l->name)
 				l->name = name_from_path(path);
+			l->base = xstrdup(l->name);
 			if (!l->missing_values) {
 				l->missing_values = xmalloc(sizeof(char *));
 				l->missing_values[0] = xstrdup("");
@@ -734,6 +736,7 @@ void layout_free(struct layout *l)
 	free_list(l->rename_from, l->n_rename);
 	free_list(l->rename_to, l->n_rename);
 	free(l->name);
+	free(l->base);
 	free(l->path);
 	free(l);
 }

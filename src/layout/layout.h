@@ -36,6 +36,8 @@ struct layout_field {
 
 struct layout {
 	char *name;            /* "docomo_activations" */
+	char *base;            /* the layout at the root of its `extends:` chain (its own name when
+				* it extends none): what the file holds, whatever its columns are called */
 	char *path;            /* the YAML file it came from */
 	struct layout_field *fields;
 	size_t n_fields;

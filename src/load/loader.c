@@ -26,15 +26,17 @@
 
 enum target { T_ACTIVATIONS, T_SUBSCRIBERS, T_ADDONS, T_CHURN, T_NONE };
 
+/* What a file of layout l holds: a layout that extends another (a country's Siebel export with
+ * rename: entries, SPEC §3) holds what its root layout holds, and is recorded under that name. */
 static enum target target_of(const struct layout *l)
 {
-	if (strcmp(l->name, "docomo_activations") == 0)
+	if (strcmp(l->base, "docomo_activations") == 0)
 		return T_ACTIVATIONS;
-	if (strcmp(l->name, "bss_subscribers") == 0)
+	if (strcmp(l->base, "bss_subscribers") == 0)
 		return T_SUBSCRIBERS;
-	if (strcmp(l->name, "bss_addons") == 0)
+	if (strcmp(l->base, "bss_addons") == 0)
 		return T_ADDONS;
-	if (strcmp(l->name, "bss_churn") == 0)
+	if (strcmp(l->base, "bss_churn") == 0)
 		return T_CHURN;
 	return T_NONE;
 }
@@ -87,7 +89,7 @@ static int prepare_copy(PGconn *conn, const struct layout *l, const char *partne
 				      " with (format binary)", partner_table, cols.buf);
 	} else {
 		struct strbuf sql = STRBUF_INIT;
-		strbuf_addf(&sql, "create temp table stage_%s (line bigint", l->name);
+		strbuf_addf(&sql, "create temp table stage_%s (line bigint", l->base);
 		for (size_t f = 0; f < l->n_fields; f++) {
 			strbuf_adds(&sql, ", ");
 			add_ident(conn, &sql, l->fields[f].name);
@@ -96,7 +98,7 @@ static int prepare_copy(PGconn *conn, const struct layout *l, const char *partne
 		strbuf_adds(&sql, ") on commit drop");
 		rc = db_exec(conn, "cannot create the stage table", sql.buf, 0, NULL, NULL, e);
 		strbuf_release(&sql);
-		strbuf_addf(copy_sql, "copy stage_%s (line%s) from stdin", l->name, cols.buf);
+		strbuf_addf(copy_sql, "copy stage_%s (line%s) from stdin", l->base, cols.buf);
 	}
 	strbuf_release(&cols);
 	return rc;
@@ -569,7 +571,7 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 		time_format_date(as_of_days, as_of, sizeof(as_of));
 	else if (t == T_SUBSCRIBERS || t == T_ADDONS) {
 		res->outcome = LOAD_REFUSED;
-		record_refusal(conn, name, path, (long long)stt.st_size, sha, l->name, NULL, res,
+		record_refusal(conn, name, path, (long long)stt.st_size, sha, l->base, NULL, res,
 			       "cannot tell the snapshot date: no --as-of and no YYYYMMDD in the file name");
 		err_set(e, EXIT_DATA, "%s: refused: cannot tell the snapshot date: no --as-of and no"
 			" YYYYMMDD in the file name", name);
@@ -588,7 +590,7 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 	char reason[1024] = "";
 	if ((rc = db_begin(conn, e)) != 0)
 		return rc;
-	rc = check_manifest(conn, name, sha, l->name,
+	rc = check_manifest(conn, name, sha, l->base,
 			    t == T_SUBSCRIBERS || t == T_ADDONS ? as_of : NULL, o->force, reason,
 			    sizeof(reason), e);
 	if (rc != 0) {
@@ -600,7 +602,7 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 		}
 		if (rc == EXIT_DATA) {
 			res->outcome = LOAD_REFUSED;
-			record_refusal(conn, name, path, (long long)stt.st_size, sha, l->name,
+			record_refusal(conn, name, path, (long long)stt.st_size, sha, l->base,
 				       have_as_of ? as_of : NULL, res, reason);
 		}
 		return rc;
@@ -608,7 +610,7 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 
 	char size[24];
 	snprintf(size, sizeof(size), "%lld", (long long)stt.st_size);
-	const char *mp[] = { name, path, size, sha, l->name, have_as_of ? as_of : NULL,
+	const char *mp[] = { name, path, size, sha, l->base, have_as_of ? as_of : NULL,
 			     o->force ? "true" : "false" };
 	PGresult *r = NULL;
 	rc = db_exec(conn, "cannot record the file in the manifest",
@@ -737,7 +739,7 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 			log_err(&e2);
 		else if (!c.rejects_open)
 			res->reject_path[0] = '\0';
-		record_refusal(conn, name, path, (long long)stt.st_size, sha, l->name,
+		record_refusal(conn, name, path, (long long)stt.st_size, sha, l->base,
 			       have_as_of ? as_of : NULL, res, reason);
 		return rc;
 	}
@@ -774,7 +776,7 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 	if (rc == 0)
 		warn_foreign(&c.foreign, name);
 	if (rc == 0)
-		rc = merge(conn, cfg, t, file_id, part, l->name, as_of, name, res->loaded, c.out_of_order,
+		rc = merge(conn, cfg, t, file_id, part, l->base, as_of, name, res->loaded, c.out_of_order,
 			   c.future, e);
 	if (rc == 0) {
 		char rd[24], ld[24], rj[24], du[24];

@@ -883,6 +883,28 @@ scenario_errors() {
 	write_config
 }
 
+scenario_renamed_layout() {
+	scenario "14. a country's layout that extends a shipped one, with a name of its own (SPEC §3)"
+	local dd=$WORK/datadir f
+	rm -rf "$dd"
+	mkdir -p "$dd"
+	cp -r "$SRCDIR/schemas" "$SRCDIR/sql" "$dd/"
+	printf 'name: bss_subscribers_co\nextends: bss_subscribers\nrename: {PAIS: country_code, PLAN: plan_code}\n' \
+		>"$dd/schemas/bss_subscribers_co.yaml"
+	f=$IN/subs_co_20261201.csv
+	printf 'PAIS,service_type,service_id,account_id,msisdn,PLAN,plan_type,status,status_date\n' >"$f"
+	printf 'XX,MOBILE,M-1,A-1,+573001234567,POST50,postpaid,active,2026-01-01\n' >>"$f"
+	assert_exit 0 env OTTRECON_DATADIR="$dd" "$OTTRECON_BIN" load --layout bss_subscribers_co "$f"
+	assert_manifest subs_co_20261201.csv "LOADED read=1 loaded=1 rejected=0 dup=0"
+	assert_eq "bss_subscribers" "$(psql_val "select layout from ottrecon.load_file")" \
+		"recorded as the layout it extends"
+	assert_eq "XX 2026-12-01 M-1 POST50 POSTPAID ACTIVE" \
+		"$(psql_val "select b.country_code || ' ' || b.as_of || ' ' || s.service_id || ' ' ||
+		             s.plan_code || ' ' || s.plan_type || ' ' || s.status
+		             from ottrecon.bss_snapshot b join ottrecon.bss_subscriber s using (snapshot_id)
+		             where b.layout = 'bss_subscribers'")" "the renamed columns are the snapshot's"
+}
+
 # --- main -------------------------------------------------------------------------------------
 
 write_config
@@ -894,7 +916,7 @@ for s in scenario_load_and_reload scenario_same_name_other_content scenario_reje
 	scenario_delta scenario_snapshot scenario_duplicates scenario_status_backwards \
 	scenario_dates_out_of_order scenario_bss_subscribers scenario_bss_addons_and_churn \
 	scenario_unconfigured scenario_errors scenario_kill_mid_copy scenario_kill_mid_merge \
-	scenario_large_after_analyze; do
+	scenario_large_after_analyze scenario_renamed_layout; do
 	set +e
 	(
 		set -e
