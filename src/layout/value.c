@@ -292,7 +292,10 @@ int value_normalise(const struct layout_field *f, const char *in, size_t len, st
 			outside_enum = 1;
 		}
 	}
-	if (f->max_length > 0 && (ascii ? len : utf8_length(in, len)) > f->max_length) {
+	/* An MSISDN's length is the E.164 number's: SPEC §3 removes its separators, and one with many
+	 * of them ("+57 - 300 - 123 - 45 - 67 ...") is still valid with 8 to 15 digits. */
+	size_t length = f->format == FF_MSISDN ? strlen(v) : ascii ? len : utf8_length(in, len);
+	if (f->max_length > 0 && length > f->max_length) {
 		strbuf_addf(reason, "longer than maxLength %zu", f->max_length);
 		add_shown_value(reason, in, len);
 		return rollback(out, start);

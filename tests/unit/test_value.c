@@ -199,6 +199,15 @@ START_TEST(test_msisdn_field_is_normalised_to_e164)
 }
 END_TEST
 
+START_TEST(test_msisdn_max_length_counts_the_normalised_number)
+{
+	struct layout_field f = field(FT_STRING);
+	f.format = FF_MSISDN;
+	f.max_length = 32; /* as in the shipped layouts */
+	ck_assert_accepts(&f, "+57 - 300 - 123 - 45 - 67 - 8 - 9", "+57300123456789");
+}
+END_TEST
+
 START_TEST(test_msisdn_in_scientific_notation_is_rejected)
 {
 	struct layout_field f = field(FT_STRING);
@@ -488,6 +497,7 @@ Suite *value_suite(void)
 
 	tc = tcase_create("msisdn");
 	tcase_add_test(tc, test_msisdn_field_is_normalised_to_e164);
+	tcase_add_test(tc, test_msisdn_max_length_counts_the_normalised_number);
 	tcase_add_test(tc, test_msisdn_in_scientific_notation_is_rejected);
 	tcase_add_test(tc, test_msisdn_separators_are_removed);
 	tcase_add_test(tc, test_msisdn_leading_00_becomes_plus);
