@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # reconcile.sh: `ottrecon reconcile` on hand-written fixtures (tests/fixtures/recon/README.md):
 # every SPEC §5 category and its grace/tolerance edges, exact report rows (§6), NEW/OPEN/RESOLVED
-# over three runs, re-running an as-of, --country, masking and formula escaping, --fail-on, exits.
+# over three runs, re-running an as-of, --country, masking and formula escaping, --fail-on, exits;
+# then tests/fixtures/recon/edge: duplicates without S, several add-on rows of one SKU, a run for
+# an earlier as-of after a later one.
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "$0")/lib.sh"
 export OTTRECON_DATADIR=$SRCDIR
@@ -53,6 +55,14 @@ assert_report() {
 		fail "$(basename "$1") differs from $(basename "$2")"
 	fi
 	note "ok: $(basename "$1") = $(basename "$2")"
+}
+
+# empty_database: every loaded table and every run emptied (the next section starts afresh).
+empty_database() {
+	psql_val "do \$\$ begin execute (select 'truncate ' || string_agg(format('%I.%I', table_schema,
+		table_name), ', ') || ' restart identity cascade' from information_schema.tables
+		where table_schema = 'ottrecon' and table_type = 'BASE TABLE'); end \$\$" >/dev/null
+	psql_val "truncate recon.run, recon.item" >/dev/null
 }
 
 # --- run 1: everything NEW; --fail-on new fails, the reports are still written ---------------
@@ -130,13 +140,35 @@ assert_file_not_contains "$REP/discrepancies_XX_20261202.csv" "+5730"
 sed -i 's/conninfo: .*/conninfo: "host=127.0.0.1 port=1 dbname=x connect_timeout=2"/' "$CONFIG"
 assert_exit 69 "$OTTRECON_BIN" reconcile --as-of 2026-12-02
 
+# --- edge cases (tests/fixtures/recon/edge/README.md): duplicates without S by alias and by
+# msisdn, fractional seconds, several live add-on rows of one SKU, one key per SKU, and a run
+# for an earlier as-of after a later one ---------------------------------------------------------
+write_config "$ZZ"
+empty_database
+rm -f "$REP"/*
+EDGE=$FIX/edge
+assert_exit 0 "$OTTRECON_BIN" load --layout docomo_activations "$EDGE/activations_20261130.csv"
+assert_exit 0 "$OTTRECON_BIN" load --layout bss_subscribers "$EDGE/bss_subscribers_20261130.csv"
+assert_exit 0 "$OTTRECON_BIN" load --layout bss_addons "$EDGE/bss_addons_20261130.csv" \
+	"$EDGE/bss_addons_20261202.csv"
+assert_exit 0 "$OTTRECON_BIN" reconcile --as-of 2026-11-30 --country XX
+assert_report "$REP/discrepancies_XX_20261130.csv" "$EDGE/expected_discrepancies_XX_20261130.csv"
+assert_exit 0 "$OTTRECON_BIN" reconcile --as-of 2026-12-03 --country XX
+assert_eq "2026-12-03,XX,BILLED_NOT_ACTIVE_AT_PARTNER,RESOLVED,2026-11-30,3,MOBILE,PRIME_VIDEO,,,+573400000005,e05,,,,,AMZ-PV-MOB-5,ACTIVE,2026-11-20,POST50,4.99,USD
+2026-12-03,XX,BILLED_NOT_ACTIVE_AT_PARTNER,NEW,2026-12-03,0,MOBILE,PRIME_VIDEO,,,+573400000006,e06,,,,,AMZ-PV-MOB-5,ACTIVE,2026-11-25,POST50,4.99,USD" \
+	"$(grep -E ',e0[56],[^,]*,[^,]*,[^,]*,[^,]*,AMZ-PV-MOB-5,' "$REP/discrepancies_XX_20261203.csv")" \
+	"2026-12-03: e06's AMZ-PV-MOB-5 past its grace, e05 resolved"
+assert_exit 0 "$OTTRECON_BIN" reconcile --as-of 2026-12-02 --country XX
+assert_report "$REP/discrepancies_XX_20261202.csv" "$EDGE/expected_discrepancies_XX_20261202.csv"
+assert_eq "2026-11-30|6|0|0
+2026-12-02|0|5|1
+2026-12-03|1|5|1" "$(psql_val "select as_of, n_new, n_open, n_resolved from recon.run
+	where country_code = 'XX' order by as_of")" "edge runs: 2026-12-02 compared with 2026-11-30"
+
 # --- ground truth: tools/gen-data's expected discrepancy set, matched exactly -----------------
 # (no missing, no extra, same categories and amounts), two countries, three daily delta files.
 N=${RECON_TRUTH_SUBSCRIPTIONS:-100000}
-psql_val "do \$\$ begin execute (select 'truncate ' || string_agg(format('%I.%I', table_schema,
-	table_name), ', ') || ' restart identity cascade' from information_schema.tables
-	where table_schema = 'ottrecon' and table_type = 'BASE TABLE'); end \$\$" >/dev/null
-psql_val "truncate recon.run, recon.item" >/dev/null
+empty_database
 GT=$WORK/gt
 python3 "$SRCDIR/tools/gen-data" -q --out "$GT/spool" --seed 11 --subscriptions "$N" --days 3 \
 	--countries XX,YY --as-of 2026-11-30 --config-out "$GT/ottrecon.yaml" \
