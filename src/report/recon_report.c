@@ -82,38 +82,54 @@ int report_write_summary(PGconn *conn, const char *dir, const char *as_of, struc
 	return rc;
 }
 
+static void print_row(FILE *out, const char *country, const char *category, const char *n_new,
+		      const char *n_open, const char *n_resolved, const char *amount,
+		      const char *currency)
+{
+	fprintf(out, "%-8s %-32s %8s %8s %8s %14s%s%s\n", country, category, n_new, n_open,
+		n_resolved, amount, *currency ? " " : "", currency);
+}
+
 int report_print_table(PGconn *conn, FILE *out, const char *as_of, const char *country,
 		       long long *n_new, long long *n_open, struct err *e)
 {
+	/* Per country, category and currency; then a TOTAL per currency, since amounts of two
+	 * currencies do not add up. Rows without a currency (UNMAPPED_PRODUCT, amount 0) count
+	 * in the one currency's total when there is only one. */
 	static const char sql[] =
-		"select coalesce(country, 'TOTAL'), coalesce(category, ''), sum(new)::text,"
+		"with s as (select * from report.recon_summary"
+		"  where as_of = $1::date and ($2::text is null or country = $2)),"
+		" c as (select count(distinct currency) as n, max(currency) as one from s)"
+		" select coalesce(country, 'TOTAL'), coalesce(category, ''), sum(new)::text,"
 		" sum(open)::text, sum(resolved)::text, " AMOUNT("sum(amount_at_risk)") ","
+		" coalesce(case when grouping(country) = 1 then tcur else currency end, ''),"
 		" (grouping(country) = 1)::text"
-		" from report.recon_summary where as_of = $1::date and ($2::text is null or country = $2)"
-		" group by grouping sets ((country, category), ())"
-		" order by grouping(country), country collate \"C\", category collate \"C\"";
+		" from (select s.*, case when c.n = 1 then coalesce(s.currency, c.one)"
+		"       else s.currency end as tcur from s, c) s"
+		" group by grouping sets ((country, category, currency), (tcur))"
+		" order by grouping(country), country collate \"C\", category collate \"C\","
+		" currency collate \"C\" nulls first, tcur collate \"C\" nulls first";
 	const char *params[] = { as_of, country };
 	PGresult *res = NULL;
 	int rc = db_exec(conn, "cannot read the summary", sql, 2, params, &res, e);
 	if (rc)
 		return rc;
 	*n_new = *n_open = 0;
-	fprintf(out, "%-8s %-32s %8s %8s %8s %14s\n", "country", "category", "new", "open",
-		"resolved", "amount_at_risk");
+	print_row(out, "country", "category", "new", "open", "resolved", "amount_at_risk",
+		  "currency");
+	bool any_total = false;
 	for (int r = 0; r < PQntuples(res); r++) {
-		bool total = strcmp(PQgetvalue(res, r, 6), "true") == 0;
-		if (total && PQgetisnull(res, r, 2)) { /* no discrepancies at all */
-			fprintf(out, "%-8s %-32s %8s %8s %8s %14s\n", "TOTAL", "", "0", "0", "0", "0.00");
-			continue;
-		}
-		fprintf(out, "%-8s %-32s %8s %8s %8s %14s\n", PQgetvalue(res, r, 0),
-			PQgetvalue(res, r, 1), PQgetvalue(res, r, 2), PQgetvalue(res, r, 3),
-			PQgetvalue(res, r, 4), PQgetvalue(res, r, 5));
-		if (total) {
-			*n_new = strtoll(PQgetvalue(res, r, 2), NULL, 10);
-			*n_open = strtoll(PQgetvalue(res, r, 3), NULL, 10);
+		print_row(out, PQgetvalue(res, r, 0), PQgetvalue(res, r, 1), PQgetvalue(res, r, 2),
+			  PQgetvalue(res, r, 3), PQgetvalue(res, r, 4), PQgetvalue(res, r, 5),
+			  PQgetvalue(res, r, 6));
+		if (strcmp(PQgetvalue(res, r, 7), "true") == 0) {
+			any_total = true;
+			*n_new += strtoll(PQgetvalue(res, r, 2), NULL, 10);
+			*n_open += strtoll(PQgetvalue(res, r, 3), NULL, 10);
 		}
 	}
+	if (!any_total) /* no discrepancies at all */
+		print_row(out, "TOTAL", "", "0", "0", "0", "0.00", "");
 	PQclear(res);
 	return 0;
 }

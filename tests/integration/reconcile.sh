@@ -71,10 +71,13 @@ assert_file_contains "$ERR" "INFO reconcile: reconciled country=XX as_of=2026-11
 assert_report "$REP/discrepancies_XX_20261130.csv" "$FIX/expected_discrepancies_XX_20261130.csv"
 assert_report "$REP/discrepancies_ZZ_20261130.csv" "$FIX/expected_discrepancies_ZZ_20261130.csv"
 assert_report "$REP/recon_summary_20261130.csv" "$FIX/expected_recon_summary_20261130.csv"
-assert_eq "XX       UNSUBSCRIBED_STILL_BILLED               2        0        0           7.98
-ZZ       UNKNOWN_SUBSCRIBER                      1        0        0           0.00
-TOTAL                                           20        0        0          34.92" \
-	"$(tail -n 3 "$OUT")" "stdout summary: last categories and totals"
+# (a TOTAL per currency: amounts in USD and EUR do not add up; the UNMAPPED_PRODUCT rows have none)
+assert_eq "XX       UNSUBSCRIBED_STILL_BILLED               2        0        0           7.98 USD
+ZZ       UNKNOWN_SUBSCRIBER                      1        0        0           0.00 EUR
+TOTAL                                            3        0        0           0.00
+TOTAL                                            1        0        0           0.00 EUR
+TOTAL                                           16        0        0          34.92 USD" \
+	"$(tail -n 5 "$OUT")" "stdout summary: last categories and totals"
 assert_eq "640" "$(stat -c %a "$REP/discrepancies_XX_20261130.csv")" "report mode 0640"
 assert_eq "discrepancies_XX_20261130.csv discrepancies_ZZ_20261130.csv recon_summary_20261130.csv" \
 	"$(cd "$REP" && shopt -s dotglob && echo *)" "no temporary files left"
