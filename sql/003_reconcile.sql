@@ -389,12 +389,18 @@ begin
 	return run;
 end $$;
 
--- Report views (SPEC §6), raw values: the CSV writer adds masking and formula escaping.
+-- Report views (SPEC §6), raw values (timestamps in UTC): the CSV writer adds masking and
+-- formula escaping.
 create view report.discrepancies as
 select r.as_of, r.country_code as country, i.category, i.state, i.first_seen,
        r.as_of - i.first_seen as days_open, i.service_type, i.family, i.subscription_code,
        i.alias, i.msisdn, i.service_id, i.partner_product, i.partner_status,
-       i.partner_date_active, i.partner_date_unsubscribed, i.bss_sku, i.bss_status,
+       -- (UTC timestamps truncated to whole seconds, as in the CSV: SPEC §6, §8; a Tableau
+       -- session in another time zone shows the same as the report)
+       date_trunc('second', i.partner_date_active at time zone 'UTC') as partner_date_active,
+       date_trunc('second', i.partner_date_unsubscribed at time zone 'UTC')
+         as partner_date_unsubscribed,
+       i.bss_sku, i.bss_status,
        i.bss_start_date, i.plan_code, i.amount_at_risk, i.currency, i.key
 from recon.run r join recon.item i using (run_id);
 comment on view report.discrepancies is 'discrepancies of every reconcile run (SPEC §6)';

@@ -13,7 +13,8 @@
 /* Amounts: at least 2 decimals, more only when the configured price has them. */
 #define AMOUNT(x) "(case when scale(trim_scale(" x ")) <= 2 then round(" x ", 2)" \
 		  " else trim_scale(" x ") end)::text"
-#define TS(x) "to_char(" x " at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+/* the views' timestamps are UTC already (timestamp without time zone) */
+#define TS(x) "to_char(" x ", 'YYYY-MM-DD HH24:MI:SS')"
 #define DAY(x) "to_char(" x ", 'YYYY-MM-DD')"
 
 static const char discrepancies_sql[] =

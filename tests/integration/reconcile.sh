@@ -79,6 +79,17 @@ TOTAL                                            1        0        0           0
 TOTAL                                           16        0        0          34.92 USD" \
 	"$(tail -n 5 "$OUT")" "stdout summary: last categories and totals"
 assert_eq "640" "$(stat -c %a "$REP/discrepancies_XX_20261130.csv")" "report mode 0640"
+# The view shows the report's UTC timestamps, in whole seconds, whatever the session's time zone.
+assert_eq "$(python3 -c 'import csv,sys
+rows = [(r["subscription_code"].removeprefix("\x27"), r["partner_date_active"], r["partner_date_unsubscribed"])
+        for r in csv.DictReader(open(sys.argv[1])) if r["subscription_code"]]
+for r in sorted(rows, key=lambda r: r[0].encode()): print(*r)' \
+	"$REP/discrepancies_XX_20261130.csv")" \
+	"$(PGTZ=Asia/Kolkata psql -XAtq -F' ' -c "select subscription_code, to_char(partner_date_active,
+	'YYYY-MM-DD HH24:MI:SS'), to_char(partner_date_unsubscribed, 'YYYY-MM-DD HH24:MI:SS')
+	from report.discrepancies where country = 'XX' and as_of = '2026-11-30'
+	and subscription_code is not null order by subscription_code collate \"C\"")" \
+	"report.discrepancies: timestamps as in the CSV, in a session at +05:30"
 assert_eq "discrepancies_XX_20261130.csv discrepancies_ZZ_20261130.csv recon_summary_20261130.csv" \
 	"$(cd "$REP" && shopt -s dotglob && echo *)" "no temporary files left"
 
