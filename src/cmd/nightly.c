@@ -72,7 +72,9 @@ static int run_child(struct nightly *n, const char *const *args)
 {
 	const char *argv[32];
 	size_t k = 0;
-	argv[k++] = n->self;
+	/* Not n->self: an `ottrecon-nightly` hard link or copy is its own /proc/self/exe, and that
+	 * name would dispatch every step to nightly again (argv[0] picks the command). */
+	argv[k++] = "ottrecon";
 	argv[k++] = "--config";
 	argv[k++] = n->cfg->path;
 	argv[k++] = "--log-format";

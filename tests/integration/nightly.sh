@@ -57,6 +57,15 @@ assert_file_contains "$ERR" "eligibility_XX_20261201.csv was pushed already: not
 assert_eq 4 "$(ls "$REMOTE_OUT" | wc -l)" "still the four partner files on the server"
 assert_eq 2 "$(psql_val "select count(*) from feed.file")" "no partner file recorded twice"
 
+# An `ottrecon-nightly` that is a copy or a hard link of the binary (not a symlink) runs its
+# steps as `ottrecon STEP`, not as nightly again.
+mkdir -p "$WORK/bin"
+cp "$OTTRECON_BIN" "$WORK/bin/ottrecon-nightly"
+assert_exit 0 "$WORK/bin/ottrecon-nightly" --as-of 2026-12-01
+for s in ingest reconcile eligibility churn kpi; do
+	assert_file_contains "$ERR" "step=$s outcome=OK exit=0"
+done
+
 # --- a second nightly while one holds the lock: 75 at once ------------------------------------
 psql -XAtq -c "select pg_advisory_lock(hashtextextended('ottrecon.nightly', 0)), pg_sleep(20)" >/dev/null &
 HOLDER=$!
