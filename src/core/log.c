@@ -36,6 +36,29 @@ bool log_progress_enabled(void)
 	return g_verbosity >= 0 && isatty(STDERR_FILENO);
 }
 
+/* A text log line is one line (SPEC §1): each line break inside a message (libpq's "...failed:
+ * Connection refused\n\tIs the server running...") becomes "; ", with the blanks around it
+ * dropped; trailing ones go. Writes at most n bytes to out, NUL included. */
+static void fold_lines(const char *in, char *out, size_t n)
+{
+	size_t o = 0;
+	while (*in && o + 1 < n) {
+		if (*in != '\n' && *in != '\r') {
+			out[o++] = *in++;
+			continue;
+		}
+		while (o > 0 && (out[o - 1] == ' ' || out[o - 1] == '\t'))
+			o--;
+		while (*in == '\n' || *in == '\r' || *in == ' ' || *in == '\t')
+			in++;
+		if (*in && o > 0 && o + 3 < n) {
+			out[o++] = ';';
+			out[o++] = ' ';
+		}
+	}
+	out[o] = '\0';
+}
+
 static const char *level_name(enum log_level l)
 {
 	switch (l) {
@@ -76,7 +99,9 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		fwrite(sb.buf, 1, sb.len, stderr);
 		strbuf_release(&sb);
 	} else {
-		fprintf(stderr, "%s %s %s: %s\n", ts, level_name(level), g_cmd, text);
+		char line[sizeof(text) + 512];
+		fold_lines(text, line, sizeof(line));
+		fprintf(stderr, "%s %s %s: %s\n", ts, level_name(level), g_cmd, line);
 	}
 	fflush(stderr);
 }

@@ -14,6 +14,7 @@ for cmd in "db status" "ingest" "reconcile" "eligibility" "churn" "kpi --month 2
 	# shellcheck disable=SC2086 # (cmd carries its arguments)
 	assert_exit 69 "$OTTRECON_BIN" --config "$WORK/down.yaml" $cmd
 	assert_file_contains "$ERR" "cannot connect to the database"
+	assert_log_lines "$ERR"
 done
 
 # Not migrated: 78 and the fix named.

@@ -240,6 +240,22 @@ assert_file_not_contains() {
 	note "ok: $(basename "$1") does not contain: $2"
 }
 
+# assert_log_lines FILE: every line of FILE is a text log line of SPEC §1
+# ("2026-12-03T02:00:01Z INFO pull: text"): a message never spills onto a second line.
+assert_log_lines() {
+	local bad
+	[[ -f $1 ]] || fail "file $1 does not exist"
+	bad=$(grep -nvE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z (DEBUG|INFO|WARN|ERROR) [a-z][a-z:_-]*: ' "$1" || true)
+	if [[ -n $bad ]]; then
+		{
+			printf 'FAIL: %s has lines that are not log lines\n' "$1"
+			printf '%s\n' "$bad" | head -n 10 | sed 's/^/  | /'
+		} >&2
+		exit 1
+	fi
+	note "ok: $(basename "$1"): every line a log line"
+}
+
 # --- the throwaway sshd -----------------------------------------------------------------------
 
 # Runs OpenSSH's sftp with the test key, the host key checked against the test known_hosts:
