@@ -149,8 +149,18 @@ int cmd_next_option(int argc, char **argv, const char *shortopts, const struct o
 			*exit_code = cmd_finish_stdout(EXIT_OK);
 			return CMD_OPT_EXIT;
 		}
+		if (opt == OPT_VERSION) {
+			*exit_code = cmd_print_version();
+			return CMD_OPT_EXIT;
+		}
 		return opt;
 	}
+}
+
+int cmd_print_version(void)
+{
+	printf("ottrecon %s\n", OTTRECON_VERSION);
+	return cmd_finish_stdout(EXIT_OK);
 }
 
 int cmd_parse_as_of(const struct global_opts *g, const char *usage, const char *arg,
@@ -212,7 +222,6 @@ int main(int argc, char **argv)
 
 	static const struct option opts[] = {
 		GLOBAL_LONG_OPTIONS,
-		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -227,9 +236,8 @@ int main(int argc, char **argv)
 		case 'h':
 			print_help(stdout);
 			return cmd_finish_stdout(EXIT_OK);
-		case 'V':
-			printf("ottrecon %s\n", OTTRECON_VERSION);
-			return cmd_finish_stdout(EXIT_OK);
+		case OPT_VERSION:
+			return cmd_print_version();
 		default:
 			fputs(main_usage, stderr);
 			return EXIT_USAGE;

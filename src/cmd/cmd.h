@@ -20,24 +20,30 @@ struct global_opts {
 };
 
 /* getopt_long entries for the global options; a command's option table starts with these. */
-enum { OPT_CONFIG = 1000, OPT_LOG_FORMAT, OPT_HELP };
+enum { OPT_CONFIG = 1000, OPT_LOG_FORMAT, OPT_HELP, OPT_VERSION };
 #define GLOBAL_LONG_OPTIONS \
 	{ "config", required_argument, NULL, OPT_CONFIG }, \
 	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT }, \
 	{ "verbose", no_argument, NULL, 'v' }, \
 	{ "quiet", no_argument, NULL, 'q' }, \
-	{ "help", no_argument, NULL, 'h' }
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "version", no_argument, NULL, OPT_VERSION }
 #define GLOBAL_SHORT_OPTIONS "vqh"
 
 /* Handles a global option met by a command's getopt loop: returns 1 when handled, 0 when opt is
  * not a global option, or -1 (usage error already printed) for a bad value. */
 int global_option(struct global_opts *g, int opt, const char *arg);
 
+/* Prints "ottrecon VERSION" to stdout (--version, on every command too): returns 0, or
+ * EXIT_IOERR when stdout could not be written. */
+int cmd_print_version(void);
+
 /*
  * The head of a command's option loop: getopt_long with shortopts (GLOBAL_SHORT_OPTIONS and the
- * command's own), the global options handled, --help printing usage. Returns the command's next
- * option (or '?' for an unknown one), -1 after the last, or CMD_OPT_EXIT when the command must
- * return *exit_code now (a bad global option: 64; --help: 0).
+ * command's own), the global options handled, --help printing usage and --version the version.
+ * Returns the command's next option (or '?' for an unknown one), -1 after the last, or
+ * CMD_OPT_EXIT when the command must return *exit_code now (a bad global option: 64; --help and
+ * --version: 0).
  *
  *     while ((opt = cmd_next_option(argc, argv, GLOBAL_SHORT_OPTIONS, opts, g, usage, &rc)) != -1) {
  *             if (opt == CMD_OPT_EXIT)

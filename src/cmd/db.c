@@ -94,6 +94,8 @@ int cmd_db(int argc, char **argv, struct global_opts *g)
 			fputs(db_usage, stdout);
 			fputs(db_help, stdout);
 			return cmd_finish_stdout(EXIT_OK);
+		case OPT_VERSION:
+			return cmd_print_version();
 		case ':':
 			return cmd_usage_error(g, db_usage, "option '%s' needs a value", argv[optind - 1]);
 		default:

@@ -124,7 +124,19 @@ expect_exit 0 -- "$bin" validate --help
 grep -q "usage: ottrecon validate --layout NAME" out.txt || fail "validate --help"
 expect_exit 0 -- "$bin" --version
 grep -qE '^ottrecon [0-9]+\.[0-9]+\.[0-9]+$' out.txt || fail "--version"
+version=$(cat out.txt)
 expect_exit 64 -- "$bin" no-such-command
+# Every command, and every ottrecon-<command> link, has --help and --version (SPEC §1).
+for c in db pull push validate load ingest reconcile eligibility churn kpi nightly status; do
+	for run in "$bin $c" "$builddir/ottrecon-$c"; do
+		# shellcheck disable=SC2086 # (run is a command and its first argument)
+		expect_exit 0 -- $run --help
+		grep -q "^usage: ottrecon $c" out.txt || fail "$run --help: no usage line"
+		# shellcheck disable=SC2086
+		expect_exit 0 -- $run --version
+		[ "$(cat out.txt)" = "$version" ] || fail "$run --version printed '$(cat out.txt)'"
+	done
+done
 
 # 9. A named config that is broken is a configuration error: 78 naming file and line.
 printf 'database:\n  conninfo: ""\nspool: /tmp\ncountries: []\nrecon:\n  max_reject_ratioo: 0.5\n' > bad.yaml
