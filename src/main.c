@@ -35,7 +35,7 @@ static const struct command commands[] = {
 	{ "pull", cmd_pull, "pull [--partner P] [--dry-run]: fetch new partner files into spool/inbox" },
 	{ "push", cmd_push, "push [--partner P] [--dry-run]: upload spool/outbox to the partner" },
 	{ "reconcile", cmd_reconcile, "reconcile [--as-of D] [--country CC] [--fail-on new|any]: reconcile and report" },
-	{ "status", cmd_status, "status: recent runs, files waiting and refused, open discrepancies" },
+	{ "status", cmd_status, "status: recent files and runs, files waiting and refused, open discrepancies" },
 	{ "validate", cmd_validate, "validate --layout NAME FILE...: check files; no database needed" },
 };
 

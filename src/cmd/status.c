@@ -1,5 +1,5 @@
-/* status.c: `ottrecon status`: last runs, files waiting and refused, open discrepancies, and how
- * old the newest partner file is. */
+/* status.c: `ottrecon status`: recent files, last runs, files waiting and refused, open
+ * discrepancies, and how old the newest partner file is. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,10 +15,11 @@
 static const char usage[] =
 	"usage: ottrecon status\n"
 	"\n"
-	"Shows the last nightly run and its steps, the files waiting in the spool (inbox, bss,\n"
-	"outbox) and the files refused in the last 7 days, the open discrepancies (NEW and OPEN in\n"
-	"the latest run of each country) by category, and the age of the newest partner file\n"
-	"loaded, with a warning when it is more than a day old: a silent partner is an incident.\n"
+	"Shows the files waiting in the spool (inbox, bss, outbox), the last 10 files loaded or\n"
+	"refused (with their rows read, loaded and rejected), the last nightly run and its steps,\n"
+	"the files refused in the last 7 days, the open discrepancies (NEW and OPEN in the latest\n"
+	"run of each country) by category, and the age of the newest partner file loaded, with a\n"
+	"warning when it is more than a day old: a silent partner is an incident.\n"
 	"\n"
 	"exit: 0 shown, 64 usage, 69 database unreachable, 78 configuration error or schema not\n"
 	"migrated\n";
@@ -59,13 +60,25 @@ static int show(PGconn *conn, const struct config *cfg, struct err *e)
 	       fs_count_files(cfg->spool, "inbox"), fs_count_files(cfg->spool, "bss"),
 	       fs_count_files(cfg->spool, "outbox"), fs_count_files(cfg->spool, "reject"));
 
+	static const int w_files[] = { 36, 20, 10, 8, 9, 9, 9, 20 };
+	int rc = print_query(conn, "recent files (the last 10 loaded or refused):",
+			     "select name, layout, coalesce(as_of::text, '') as as_of, outcome,"
+			     " rows_read::text as read, rows_loaded::text as loaded,"
+			     " rows_rejected::text as rejected,"
+			     " to_char(coalesce(finished_at, started_at) at time zone 'UTC',"
+			     " 'YYYY-MM-DD HH24:MI:SS\"Z\"') as at"
+			     " from ottrecon.load_file order by file_id desc limit 10",
+			     0, NULL, w_files, "none", e);
+	if (rc)
+		return rc;
+
 	PGresult *res = NULL;
-	int rc = db_exec(conn, "cannot read the last nightly run",
-			 "select run_id::text, as_of::text,"
-			 " to_char(started_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS\"Z\"'),"
-			 " coalesce(to_char(finished_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS\"Z\"'),"
-			 " 'not finished'), coalesce(exit_code::text, '-')"
-			 " from ops.run order by run_id desc limit 1", 0, NULL, &res, e);
+	rc = db_exec(conn, "cannot read the last nightly run",
+		     "select run_id::text, as_of::text,"
+		     " to_char(started_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS\"Z\"'),"
+		     " coalesce(to_char(finished_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS\"Z\"'),"
+		     " 'not finished'), coalesce(exit_code::text, '-')"
+		     " from ops.run order by run_id desc limit 1", 0, NULL, &res, e);
 	if (rc)
 		return rc;
 	if (PQntuples(res) == 0) {

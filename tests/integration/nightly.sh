@@ -98,6 +98,12 @@ assert_file_contains "$OUT" "as of 2026-12-02"
 assert_file_contains "$OUT" "exit 69"
 assert_file_contains "$OUT" "pull:docomo"
 assert_file_contains "$OUT" "newest partner file: activations_20261201.csv"
+# SPEC §1: status shows the recent files, with what each load did.
+assert_file_contains "$OUT" "recent files (the last 10 loaded or refused):"
+grep -qE '^  activations_20261201\.csv +docomo_activations +2026-12-01 +LOADED +15 +15 +0 ' "$OUT" ||
+	fail "status does not list activations_20261201.csv among the recent files: $(cat "$OUT")"
+grep -qE '^  bss_churn_XX_20261202\.csv +bss_churn +2026-12-02 +LOADED ' "$OUT" ||
+	fail "status does not list bss_churn_XX_20261202.csv among the recent files"
 assert_file_contains "$OUT" "open discrepancies (latest run of each country):"
 assert_file_contains "$OUT" "PARTNER_ACTIVE_NOT_BILLED"
 # A partner file older than a day is an incident: status says so.
