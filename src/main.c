@@ -90,6 +90,11 @@ int cmd_usage_error(const struct global_opts *g, const char *usage, const char *
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (g->log_format == LOG_JSON) {
+		/* One JSON object per line (SPEC §1): the message, not the usage text. */
+		log_error("%s (see `ottrecon %s --help`)", msg, g->command ? g->command : "");
+		return EXIT_USAGE;
+	}
 	fprintf(stderr, "ottrecon %s: %s\n%s", g->command ? g->command : "", msg, usage);
 	fprintf(stderr, "(see `ottrecon %s --help`)\n", g->command ? g->command : "");
 	return EXIT_USAGE;
@@ -133,10 +138,25 @@ int cmd_load_config_country(const struct global_opts *g, const char *usage, cons
 int cmd_next_option(int argc, char **argv, const char *shortopts, const struct option *opts,
 		    struct global_opts *g, const char *usage, int *exit_code)
 {
+	/* A leading ':' tells a missing value from an unknown option; getopt prints nothing, so
+	 * that the usage error below is the one message (a JSON line with --log-format json). */
+	char colon_opts[128];
+	snprintf(colon_opts, sizeof(colon_opts), ":%s", shortopts);
+	opterr = 0;
 	for (;;) {
-		int opt = getopt_long(argc, argv, shortopts, opts, NULL);
+		int opt = getopt_long(argc, argv, colon_opts, opts, NULL);
 		if (opt == -1)
 			return -1;
+		if (opt == ':' || opt == '?') {
+			const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+			if (opt == ':')
+				*exit_code = cmd_usage_error(g, usage, "option '%s' needs a value", arg);
+			else if (strncmp(arg, "--", 2) != 0 && optopt > 0 && optopt < 128)
+				*exit_code = cmd_usage_error(g, usage, "unknown option '-%c'", optopt);
+			else
+				*exit_code = cmd_usage_error(g, usage, "unknown option '%s'", arg);
+			return CMD_OPT_EXIT;
+		}
 		int r = global_option(g, opt, optarg);
 		if (r > 0)
 			continue;

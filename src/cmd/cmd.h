@@ -41,9 +41,9 @@ int cmd_print_version(void);
 /*
  * The head of a command's option loop: getopt_long with shortopts (GLOBAL_SHORT_OPTIONS and the
  * command's own), the global options handled, --help printing usage and --version the version.
- * Returns the command's next option (or '?' for an unknown one), -1 after the last, or
- * CMD_OPT_EXIT when the command must return *exit_code now (a bad global option: 64; --help and
- * --version: 0).
+ * Returns the command's next option, -1 after the last, or CMD_OPT_EXIT when the command must
+ * return *exit_code now (an unknown option, a missing value or a bad global option: 64, the
+ * usage error printed; --help and --version: 0).
  *
  *     while ((opt = cmd_next_option(argc, argv, GLOBAL_SHORT_OPTIONS, opts, g, usage, &rc)) != -1) {
  *             if (opt == CMD_OPT_EXIT)

@@ -116,6 +116,21 @@ expect_exit 65 -- "$bin" --log-format json validate --layout docomo_activations 
 expect_stderr_line "bad.csv: read=6 loaded=2 rejected=4"
 grep -q '^{"time":"[0-9T:Z-]*","level":"ERROR","command":"validate","msg":"bad.csv: would be refused' err.txt \
 	|| fail "JSON log line missing"
+# A usage error too is one JSON line with --log-format json, not the usage text.
+# shellcheck disable=SC2016 # (the backquotes are literal)
+json_usage_error='^\{"time":"[0-9T:Z-]*","level":"ERROR","command":"validate","msg":".*\(see `ottrecon validate --help`\)"\}$'
+for args in "--bogus" "--layout" "--as-of 2026-12-01"; do
+	# shellcheck disable=SC2086 # (args holds the options)
+	expect_exit 64 -- "$bin" --log-format json validate $args
+	if [ "$(wc -l <err.txt)" != 1 ] || ! grep -qE "$json_usage_error" err.txt; then
+		fail "usage error of 'validate $args' is not one JSON line"
+		sed 's/^/  stderr: /' err.txt >&2
+	fi
+done
+expect_exit 64 -- "$bin" validate --bogus
+grep -qxF "ottrecon validate: unknown option '--bogus'" err.txt || fail "unknown option not named"
+expect_exit 64 -- "$bin" validate --layout
+grep -qxF "ottrecon validate: option '--layout' needs a value" err.txt || fail "missing value not named"
 
 # 8. The ottrecon-validate link dispatches on argv[0]; --help and --version work.
 expect_exit 0 -- "$builddir/ottrecon-validate" --layout docomo_activations spec.csv
