@@ -523,7 +523,15 @@ static int load(struct yamlev *y, const char *path, struct config **out, struct 
 	free(c->spool);
 	c->spool = NULL;
 	c->path = xstrdup(path);
-	int rc = yamlev_begin_document(y, e);
+	/* An empty file (or only comments) lacks the required keys like an empty mapping does. */
+	yaml_event_type_t t;
+	int rc = yamlev_peek(y, &t, e);
+	if (!rc && t == YAML_STREAM_START_EVENT && !(rc = yamlev_next(y, e)))
+		rc = yamlev_peek(y, &t, e);
+	if (!rc && t == YAML_STREAM_END_EVENT)
+		rc = conf_err(y, 1, "database", e, "missing required key");
+	if (!rc)
+		rc = yamlev_begin_document(y, e);
 	if (!rc && !(rc = parse_root(y, c, e)))
 		rc = end_document(y, e);
 	yamlev_close(y);

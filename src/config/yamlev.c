@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "core/err.h"
 #include "core/strbuf.h"
@@ -35,6 +36,12 @@ int yamlev_open(struct yamlev *y, const char *path, int err_code, struct err *e)
 	y->fp = fopen(path, "rb");
 	if (!y->fp)
 		return err_set(e, err_code, "cannot read '%s': %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fileno(y->fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(y->fp);
+		y->fp = NULL;
+		return err_set(e, err_code, "cannot read '%s': %s", path, strerror(EISDIR));
+	}
 	if (!yaml_parser_initialize(&y->parser)) {
 		fclose(y->fp);
 		y->fp = NULL;

@@ -391,6 +391,33 @@ START_TEST(test_empty_file_is_an_error)
 }
 END_TEST
 
+START_TEST(test_empty_config_lacks_the_required_keys)
+{
+	const char *docs[] = { "", "# only a comment\n" };
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		struct config *c = NULL;
+		struct err e = { 0 };
+		ck_assert_int_eq(config_load_mem(docs[i], strlen(docs[i]), "c.yaml", &c, &e),
+				 EXIT_CONFIG);
+		ck_assert_ptr_null(c);
+		ck_assert_str_eq(e.msg, "c.yaml:1: database: missing required key");
+	}
+}
+END_TEST
+
+START_TEST(test_directory_as_config_says_so)
+{
+	struct config *c = NULL;
+	struct err e = { 0 };
+	const char *path = src_path("tests/fixtures/config");
+	char want[8192];
+	snprintf(want, sizeof(want), "cannot read config '%s': Is a directory", path);
+	ck_assert_int_eq(config_load(path, &c, &e), EXIT_CONFIG);
+	ck_assert_ptr_null(c);
+	ck_assert_str_eq(e.msg, want);
+}
+END_TEST
+
 START_TEST(test_secret_in_conninfo_is_recognised)
 {
 	struct config *c = config_defaults();
@@ -436,6 +463,8 @@ Suite *config_suite(void)
 	tcase_add_test(tc, test_yamlev_reads_typed_values_with_lines);
 	tcase_add_test(tc, test_yamlev_type_errors_name_the_key);
 	tcase_add_test(tc, test_empty_file_is_an_error);
+	tcase_add_test(tc, test_empty_config_lacks_the_required_keys);
+	tcase_add_test(tc, test_directory_as_config_says_so);
 	tcase_add_test(tc, test_secret_in_conninfo_is_recognised);
 	suite_add_tcase(s, tc);
 	return s;
