@@ -17,9 +17,10 @@ static const char usage[] =
 	"\n"
 	"Shows the files waiting in the spool (inbox, bss, outbox), the last 10 files loaded or\n"
 	"refused (with their rows read, loaded and rejected), the last nightly run and its steps,\n"
-	"the files refused in the last 7 days, the open discrepancies (NEW and OPEN in the latest\n"
-	"run of each country) by category, and the age of the newest partner file loaded, with a\n"
-	"warning when it is more than a day old: a silent partner is an incident.\n"
+	"the last 5 reconcile runs, the files refused in the last 7 days, the open discrepancies\n"
+	"(NEW and OPEN in the latest run of each country) by category, and the age of the newest\n"
+	"partner file loaded, with a warning when it is more than a day old: a silent partner is\n"
+	"an incident.\n"
 	"\n"
 	"exit: 0 shown, 64 usage, 69 database unreachable, 78 configuration error or schema not\n"
 	"migrated\n";
@@ -96,6 +97,18 @@ static int show(PGconn *conn, const struct config *cfg, struct err *e)
 				 " order by started_at, step", 1, params, w, "(no steps recorded)", e);
 	}
 	PQclear(res);
+	if (rc)
+		return rc;
+
+	static const int w_runs[] = { 7, 10, 6, 6, 8, 14, 20 };
+	rc = print_query(conn, "recent reconcile runs (the last 5):",
+			 "select country_code as country, as_of::text as as_of, n_new::text as new,"
+			 " n_open::text as open, n_resolved::text as resolved,"
+			 " amount_at_risk::numeric(14,2)::text as amount_at_risk,"
+			 " coalesce(to_char(finished_at at time zone 'UTC',"
+			 " 'YYYY-MM-DD HH24:MI:SS\"Z\"'), 'not finished') as finished"
+			 " from recon.run order by coalesce(finished_at, started_at) desc, run_id desc"
+			 " limit 5", 0, NULL, w_runs, "none", e);
 	if (rc)
 		return rc;
 

@@ -104,6 +104,10 @@ grep -qE '^  activations_20261201\.csv +docomo_activations +2026-12-01 +LOADED +
 	fail "status does not list activations_20261201.csv among the recent files: $(cat "$OUT")"
 grep -qE '^  bss_churn_XX_20261202\.csv +bss_churn +2026-12-02 +LOADED ' "$OUT" ||
 	fail "status does not list bss_churn_XX_20261202.csv among the recent files"
+# ... and the recent runs: the nightly above, and the reconcile runs of each day.
+assert_file_contains "$OUT" "recent reconcile runs (the last 5):"
+grep -qE '^  XX +2026-12-02 +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+\.[0-9]{2} +20[0-9-]+ [0-9:]+Z' "$OUT" ||
+	fail "status does not list the reconcile run of 2026-12-02"
 assert_file_contains "$OUT" "open discrepancies (latest run of each country):"
 assert_file_contains "$OUT" "PARTNER_ACTIVE_NOT_BILLED"
 # A partner file older than a day is an incident: status says so.
