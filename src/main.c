@@ -14,6 +14,7 @@
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "core/paths.h"
+#include "core/strbuf.h"
 #include "core/timeutil.h"
 #include "db/db.h"
 #include "db/migrate.h"
@@ -122,6 +123,24 @@ int cmd_load_config(const struct global_opts *g, bool required, struct config **
 			 " chmod o-r it, or keep the password in ~/.pgpass", path,
 			 (unsigned)(st.st_mode & 07777));
 	return 0;
+}
+
+int cmd_make_spool(const struct config *cfg)
+{
+	static const char *const subdirs[] = { "inbox", "archive", "reject", "outbox", "sent",
+					       "bss", "reports" };
+	struct strbuf dir = STRBUF_INIT;
+	struct err e = { 0 };
+	int rc = 0;
+	for (size_t i = 0; !rc && i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+		strbuf_reset(&dir);
+		strbuf_addf(&dir, "%s/%s", cfg->spool, subdirs[i]);
+		rc = fs_mkdirs(dir.buf, 0750, &e);
+	}
+	strbuf_release(&dir);
+	if (rc)
+		log_err(&e);
+	return rc;
 }
 
 int cmd_load_config_country(const struct global_opts *g, const char *usage, const char *country,

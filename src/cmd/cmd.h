@@ -62,6 +62,10 @@ int cmd_next_option(int argc, char **argv, const char *shortopts, const struct o
  */
 int cmd_load_config(const struct global_opts *g, bool required, struct config **out);
 
+/* Makes the spool's directories (SPEC §2: inbox/ archive/ reject/ outbox/ sent/ bss/ reports/)
+ * for a command that works in it. Errors are logged; returns 0 or EXIT_IOERR. */
+int cmd_make_spool(const struct config *cfg);
+
 /* cmd_load_config(g, true, out), then --country CC (when not NULL) must be a configured
  * country: a usage error otherwise (printed, EXIT_USAGE, *out NULL). */
 int cmd_load_config_country(const struct global_opts *g, const char *usage, const char *country,

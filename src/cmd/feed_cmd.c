@@ -63,6 +63,10 @@ int cmd_feed_main(int argc, char **argv, struct global_opts *g, const char *usag
 	int rc = cmd_load_config_country(g, usage, o.country, &cfg);
 	if (rc)
 		return rc;
+	if ((rc = cmd_make_spool(cfg)) != 0) {
+		config_free(cfg);
+		return rc;
+	}
 	char as_of[16];
 	time_format_date(days, as_of, sizeof(as_of));
 	o.as_of = as_of;

@@ -232,6 +232,10 @@ int cmd_ingest(int argc, char **argv, struct global_opts *g)
 	int rc = cmd_load_config(g, true, &cfg);
 	if (rc)
 		return rc;
+	if ((rc = cmd_make_spool(cfg)) != 0) {
+		config_free(cfg);
+		return rc;
+	}
 	struct err e = { 0 };
 	PGconn *conn = NULL;
 	rc = cmd_connect(cfg, &conn, &e);

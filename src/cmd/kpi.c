@@ -93,6 +93,10 @@ int cmd_kpi(int argc, char **argv, struct global_opts *g)
 	int rc = cmd_load_config_country(g, usage, country, &cfg);
 	if (rc)
 		return rc;
+	if ((rc = cmd_make_spool(cfg)) != 0) {
+		config_free(cfg);
+		return rc;
+	}
 
 	struct err e = { 0 };
 	PGconn *conn = NULL;

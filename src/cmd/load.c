@@ -81,7 +81,8 @@ int cmd_load(int argc, char **argv, struct global_opts *g)
 				       layout_name);
 	}
 	struct config *cfg = NULL;
-	if ((rc = cmd_load_config(g, true, &cfg)) != 0) {
+	if ((rc = cmd_load_config(g, true, &cfg)) != 0 || (rc = cmd_make_spool(cfg)) != 0) {
+		config_free(cfg);
 		layout_free(l);
 		return rc;
 	}

@@ -385,6 +385,10 @@ int cmd_nightly(int argc, char **argv, struct global_opts *g)
 	int rc = cmd_load_config(g, true, &cfg);
 	if (rc)
 		return rc;
+	if ((rc = cmd_make_spool(cfg)) != 0) {
+		config_free(cfg);
+		return rc;
+	}
 	char as_of[16];
 	time_format_date(days, as_of, sizeof(as_of));
 	struct nightly n = { .cfg = cfg, .g = g, .as_of = as_of };

@@ -120,6 +120,10 @@ int cmd_reconcile(int argc, char **argv, struct global_opts *g)
 	int rc = cmd_load_config_country(g, usage, country, &cfg);
 	if (rc)
 		return rc;
+	if ((rc = cmd_make_spool(cfg)) != 0) {
+		config_free(cfg);
+		return rc;
+	}
 	char as_of[16];
 	time_format_date(days, as_of, sizeof(as_of));
 

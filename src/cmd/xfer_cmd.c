@@ -52,7 +52,7 @@ int cmd_xfer_main(int argc, char **argv, struct global_opts *g, const char *usag
 	struct err e = { 0 };
 	if ((rc = xfer_partner(cfg, partner, &p, &e)) != 0)
 		log_err(&e);
-	else
+	else if (dry_run || (rc = cmd_make_spool(cfg)) == 0)
 		rc = run(cfg, p, dry_run, &so);
 	config_free(cfg);
 	return cmd_finish_stdout(rc);

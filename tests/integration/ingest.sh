@@ -6,7 +6,14 @@ source "$(dirname "$0")/lib.sh"
 write_config
 assert_exit 0 "$OTTRECON_BIN" db migrate
 SPOOL=$WORK/spool
-mkdir -p "$SPOOL/inbox" "$SPOOL/bss"
+
+# SPEC §2: the spool's directories are made under it; on a fresh spool, ingest has nothing to
+# do but leaves inbox/ and bss/ (and the others) ready for files.
+[[ ! -e $SPOOL ]] || fail "the spool exists before the first command"
+assert_exit 0 "$OTTRECON_BIN" ingest --as-of 2026-12-01
+assert_eq "archive bss inbox outbox reject reports sent" "$(cd "$SPOOL" && echo *)" \
+	"spool directories made"
+assert_eq 750 "$(stat -c %a "$SPOOL/inbox")" "mode of spool/inbox"
 
 HDR='"countryCode","siteCode","productName","subscriptionCode","msisdn","alias","telcoCode","dateCreated","dateActive","datePendingUnsubscription","dateUnsubscribed","unsubscriptionSource"'
 act_row() { # code dateActive dateUnsubscribed
