@@ -17,7 +17,8 @@ void strbuf_add(struct strbuf *sb, const void *data, size_t len);
 void strbuf_adds(struct strbuf *sb, const char *s);
 void strbuf_addc(struct strbuf *sb, char c);
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Adds s as a JSON string literal, quotes included. */
+/* Adds s as a JSON string literal, quotes included; bytes that are not valid UTF-8 become
+ * \\ufffd, so that the result is always valid JSON text. */
 void strbuf_add_json_string(struct strbuf *sb, const char *s);
 /* Adds one CSV field (RFC 4180): quoted when it holds a comma, quote, CR or LF. */
 void strbuf_add_csv_field(struct strbuf *sb, const char *s, size_t len);

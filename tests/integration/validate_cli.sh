@@ -116,6 +116,15 @@ expect_exit 65 -- "$bin" --log-format json validate --layout docomo_activations 
 expect_stderr_line "bad.csv: read=6 loaded=2 rejected=4"
 grep -q '^{"time":"[0-9T:Z-]*","level":"ERROR","command":"validate","msg":"bad.csv: would be refused' err.txt \
 	|| fail "JSON log line missing"
+# JSON lines are UTF-8 even when a message quotes bytes that are not (a Latin-1 file name).
+expect_exit 66 -- "$bin" --log-format json validate --layout docomo_activations "$(printf 'caf\351.csv')"
+python3 -c '
+import json, sys
+for line in open(sys.argv[1], "rb").read().splitlines():
+    obj = json.loads(line.decode("utf-8"))
+    assert obj["msg"] == "cannot open \x27caf\ufffd.csv\x27: No such file or directory", obj
+' err.txt || { fail "JSON log line with a Latin-1 file name is not valid UTF-8 JSON"; sed 's/^/  stderr: /' err.txt >&2; }
+
 # A usage error too is one JSON line with --log-format json, not the usage text.
 # shellcheck disable=SC2016 # (the backquotes are literal)
 json_usage_error='^\{"time":"[0-9T:Z-]*","level":"ERROR","command":"validate","msg":".*\(see `ottrecon validate --help`\)"\}$'
