@@ -109,10 +109,11 @@ set enable_nestloop = off set work_mem = '256MB' set jit = off as $$
 		from ottrecon.bss_snapshot s cross join bounds b
 		where s.layout = 'bss_subscribers' and s.as_of <= b.e
 		order by s.country_code, s.as_of desc
-	), base as (  -- ACTIVE POSTPAID services of that snapshot (a service id once)
+	), base as (  -- ACTIVE POSTPAID services of that snapshot: of a service repeated in it,
+		          -- only the row that counts (the loader marked the others superseded)
 		select distinct x.country_code, x.service_type, x.service_id, x.msisdn
 		from ottrecon.bss_subscriber x join snap using (snapshot_id)
-		where x.status = 'ACTIVE' and x.plan_type = 'POSTPAID'
+		where x.status = 'ACTIVE' and x.plan_type = 'POSTPAID' and not x.superseded
 	), base_n as (
 		select b.country_code, b.service_type, count(distinct b.service_id) as n
 		from base b group by b.country_code, b.service_type
