@@ -97,6 +97,8 @@ int cmd_kpi(int argc, char **argv, struct global_opts *g)
 		config_free(cfg);
 		return rc;
 	}
+	if (country) /* matched case-insensitively: the rows carry the configured spelling */
+		country = config_country(cfg, country)->code;
 
 	struct err e = { 0 };
 	PGconn *conn = NULL;

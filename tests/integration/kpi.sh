@@ -56,6 +56,9 @@ assert_file_contains "$OUT" "$REP/kpi_202611.csv rows=3"
 assert_eq 640 "$(stat -c %a "$REP/kpi_202611.csv")" "report mode"
 assert_exit 0 "$OTTRECON_BIN" kpi --month 2026-11 --country XX
 assert_kpi "$REP/kpi_202611.csv" "$NOV"
+assert_exit 0 "$OTTRECON_BIN" kpi --month 2026-11 --country xx
+assert_kpi "$REP/kpi_202611.csv" "$NOV"
+assert_file_contains "$OUT" "$REP/kpi_202611.csv rows=3"
 
 # The SQL view gives the same figures.
 assert_eq "$(tail -n +2 <<<"$NOV")" "$(psql -XAtq -F, -c "select * from report.kpi_monthly where month = '2026-11' order by 2, 3, 4")" \
