@@ -111,24 +111,36 @@ set enable_nestloop = off set work_mem = '256MB' set jit = off as $$
 		order by s.country_code, s.as_of desc
 	), base as (  -- ACTIVE POSTPAID services of that snapshot: of a service repeated in it,
 		          -- only the row that counts (the loader marked the others superseded)
-		select distinct x.country_code, x.service_type, x.service_id, x.msisdn
+		select distinct x.country_code, x.service_type, x.service_id
 		from ottrecon.bss_subscriber x join snap using (snapshot_id)
 		where x.status = 'ACTIVE' and x.plan_type = 'POSTPAID' and not x.superseded
 	), base_n as (
 		select b.country_code, b.service_type, count(distinct b.service_id) as n
 		from base b group by b.country_code, b.service_type
+	), by_msisdn as (  -- the one subscriber a P without an alias matches, as reconcile picks
+		               -- it: an ACTIVE row first, then the smallest service id and file line;
+		               -- only the msisdns of those P (few) are looked up
+		select distinct on (x.country_code, x.service_type, x.msisdn) x.country_code,
+		       x.service_type, x.msisdn, x.service_id
+		from ottrecon.bss_subscriber x join snap using (snapshot_id)
+		where x.msisdn in (select l.msisdn from p l where l.alias is null)
+		order by x.country_code, x.service_type, x.msisdn, x.status = 'ACTIVE' desc,
+		         x.service_id, x.line
 	), covered as (  -- services of the base with a live P of the family (matched as in §5:
-		             -- by alias when P has one, else by msisdn)
+		             -- by alias when P has one, else by msisdn); the base is joined once, on
+		             -- the whole key (joined in each branch, the planner's poor estimate of p
+		             -- let it pair the base with the P without an alias on country and service)
 		select m.country_code, m.service, m.family, count(distinct m.service_id) as n
-		from (select l.country_code, l.service, l.family, b.service_id
-		      from p l join base b on b.country_code = l.country_code
-		                          and b.service_type = l.service and b.service_id = l.alias
+		from (select l.country_code, l.service, l.family, l.alias as service_id
+		      from p l
 		      where l.alias is not null and l.status in ('ACTIVE', 'PENDING_UNSUBSCRIPTION')
 		      union all
-		      select l.country_code, l.service, l.family, b.service_id
-		      from p l join base b on b.country_code = l.country_code
-		                          and b.service_type = l.service and b.msisdn = l.msisdn
+		      select l.country_code, l.service, l.family, s.service_id
+		      from p l join by_msisdn s on s.country_code = l.country_code
+		                               and s.service_type = l.service and s.msisdn = l.msisdn
 		      where l.alias is null and l.status in ('ACTIVE', 'PENDING_UNSUBSCRIPTION')) m
+		join base b on b.country_code = m.country_code and b.service_type = m.service
+		           and b.service_id = m.service_id
 		group by m.country_code, m.service, m.family
 	)
 	select to_char(b.m0, 'YYYY-MM'), f.country_code, f.service, f.family,
