@@ -143,15 +143,20 @@ int cmd_make_spool(const struct config *cfg)
 	return rc;
 }
 
-int cmd_load_config_country(const struct global_opts *g, const char *usage, const char *country,
+int cmd_load_config_country(const struct global_opts *g, const char *usage, const char **country,
 			    struct config **out)
 {
 	int rc = cmd_load_config(g, true, out);
-	if (rc || !country || config_country(*out, country))
+	if (rc || !*country)
 		return rc;
+	const struct country_config *c = config_country(*out, *country);
+	if (c) {
+		*country = c->code; /* matched whatever its case: the rows carry this spelling */
+		return 0;
+	}
 	config_free(*out);
 	*out = NULL;
-	return cmd_usage_error(g, usage, "country '%s' is not configured", country);
+	return cmd_usage_error(g, usage, "country '%s' is not configured", *country);
 }
 
 int cmd_next_option(int argc, char **argv, const char *shortopts, const struct option *opts,

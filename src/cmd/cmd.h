@@ -66,9 +66,10 @@ int cmd_load_config(const struct global_opts *g, bool required, struct config **
  * for a command that works in it. Errors are logged; returns 0 or EXIT_IOERR. */
 int cmd_make_spool(const struct config *cfg);
 
-/* cmd_load_config(g, true, out), then --country CC (when not NULL) must be a configured
- * country: a usage error otherwise (printed, EXIT_USAGE, *out NULL). */
-int cmd_load_config_country(const struct global_opts *g, const char *usage, const char *country,
+/* cmd_load_config(g, true, out), then --country CC (when *country is not NULL) must be a
+ * configured country, matched whatever its case; *country then points to the configured
+ * spelling (in *out). A usage error otherwise (printed, EXIT_USAGE, *out NULL). */
+int cmd_load_config_country(const struct global_opts *g, const char *usage, const char **country,
 			    struct config **out);
 
 /* --as-of D: D (YYYY-MM-DD) as days since 1970-01-01 into *days; a bad date is a usage error

@@ -60,7 +60,7 @@ int cmd_feed_main(int argc, char **argv, struct global_opts *g, const char *usag
 		return cmd_usage_error(g, usage, "unexpected argument '%s'", argv[optind]);
 
 	struct config *cfg = NULL;
-	int rc = cmd_load_config_country(g, usage, o.country, &cfg);
+	int rc = cmd_load_config_country(g, usage, &o.country, &cfg);
 	if (rc)
 		return rc;
 	if ((rc = cmd_make_spool(cfg)) != 0) {

@@ -90,15 +90,13 @@ int cmd_kpi(int argc, char **argv, struct global_opts *g)
 		return cmd_usage_error(g, usage, "--month is required");
 
 	struct config *cfg = NULL;
-	int rc = cmd_load_config_country(g, usage, country, &cfg);
+	int rc = cmd_load_config_country(g, usage, &country, &cfg);
 	if (rc)
 		return rc;
 	if ((rc = cmd_make_spool(cfg)) != 0) {
 		config_free(cfg);
 		return rc;
 	}
-	if (country) /* matched case-insensitively: the rows carry the configured spelling */
-		country = config_country(cfg, country)->code;
 
 	struct err e = { 0 };
 	PGconn *conn = NULL;

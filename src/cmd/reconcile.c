@@ -117,7 +117,7 @@ int cmd_reconcile(int argc, char **argv, struct global_opts *g)
 		return cmd_usage_error(g, usage, "unexpected argument '%s'", argv[optind]);
 
 	struct config *cfg = NULL;
-	int rc = cmd_load_config_country(g, usage, country, &cfg);
+	int rc = cmd_load_config_country(g, usage, &country, &cfg);
 	if (rc)
 		return rc;
 	if ((rc = cmd_make_spool(cfg)) != 0) {

@@ -91,7 +91,7 @@ assert_exit 0 "$OTTRECON_BIN" validate --layout docomo_eligibility "$OUTBOX/elig
 
 # --country: ZZ alone, once its snapshot is loaded (its empty file, not pushed, is replaced).
 load bss_subscribers "$FIX/bss_subscribers_ZZ_20261201.csv"
-assert_exit 0 "$OTTRECON_BIN" eligibility --as-of 2026-12-01 --country ZZ
+assert_exit 0 "$OTTRECON_BIN" eligibility --as-of 2026-12-01 --country zz  # (any case)
 assert_file_contains "$ERR" "replacing file=eligibility_ZZ_20261201.csv (not pushed yet)"
 assert_file "$OUTBOX/eligibility_ZZ_20261201.csv" "$EH
 ZZ,OPERATOR9,z1,+493000000001,zz_video,ADDON,ADD,2026-12-01"

@@ -109,7 +109,8 @@ assert_eq "2026-11-30|19|0|0|34.9200
 
 # --- run 3, one country: nothing NEW, the RESOLVED row is gone, days_open grows ----------------
 rm "$REP"/*
-assert_exit 0 "$OTTRECON_BIN" reconcile --as-of 2026-12-02 --country XX --fail-on new
+# (--country in any case: the configured spelling is used)
+assert_exit 0 "$OTTRECON_BIN" reconcile --as-of 2026-12-02 --country xx --fail-on new
 assert_report "$REP/discrepancies_XX_20261202.csv" "$FIX/expected_discrepancies_XX_20261202.csv"
 assert_eq "discrepancies_XX_20261202.csv recon_summary_20261202.csv" "$(cd "$REP" && echo *)" \
 	"--country XX writes only XX's report and the summary"
