@@ -160,6 +160,8 @@ START_TEST(test_sftp_defaults_and_after_pull_move)
 	ck_assert_int_eq(p->activations_mode, MODE_DELTA);
 	ck_assert_int_eq(p->sftp.port, 22);
 	ck_assert_str_eq(p->sftp.pattern, "activations_*.csv");
+	ck_assert_str_eq(p->sftp.remote_inbox, "/outgoing/activations");
+	ck_assert_str_eq(p->sftp.remote_outbox, "/incoming");
 	ck_assert_ptr_null(p->sftp.passphrase_file);
 	ck_assert_int_eq(p->sftp.after_pull, AFTER_PULL_MOVE);
 	ck_assert_str_eq(p->sftp.after_pull_dir, "/x");
