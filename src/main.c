@@ -248,6 +248,26 @@ static int run_command(const struct command *c, int argc, char **argv, struct gl
 	return c->fn(argc, argv, g);
 }
 
+/* A usage error before the command is known: one JSON line with --log-format json (SPEC §1),
+ * else the message and the command list. */
+static int top_usage_error(const struct global_opts *g, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int top_usage_error(const struct global_opts *g, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (g->log_format == LOG_JSON) {
+		log_error("%s (see `ottrecon --help`)", msg);
+		return EXIT_USAGE;
+	}
+	fprintf(stderr, "ottrecon: %s\n", msg);
+	print_help(stderr);
+	return EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
 	struct global_opts g = { .log_format = LOG_TEXT, .verbosity = 0, .command = "ottrecon" };
@@ -269,8 +289,9 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
-	/* '+' stops at the first non-option: the command name. */
-	while ((opt = getopt_long(argc, argv, "+" GLOBAL_SHORT_OPTIONS, opts, NULL)) != -1) {
+	opterr = 0; /* the messages are ours (one JSON line with --log-format json) */
+	/* '+' stops at the first non-option: the command name; ':' tells a missing value. */
+	while ((opt = getopt_long(argc, argv, "+:" GLOBAL_SHORT_OPTIONS, opts, NULL)) != -1) {
 		int r = global_option(&g, opt, optarg);
 		if (r < 0)
 			return EXIT_USAGE;
@@ -282,20 +303,16 @@ int main(int argc, char **argv)
 			return cmd_finish_stdout(EXIT_OK);
 		case OPT_VERSION:
 			return cmd_print_version();
+		case ':':
+			return top_usage_error(&g, "option '%s' needs a value", argv[optind - 1]);
 		default:
-			fputs(main_usage, stderr);
-			return EXIT_USAGE;
+			return top_usage_error(&g, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind >= argc) {
-		print_help(stderr);
-		return EXIT_USAGE;
-	}
+	if (optind >= argc)
+		return top_usage_error(&g, "no command given");
 	const struct command *c = find_command(argv[optind]);
-	if (!c) {
-		fprintf(stderr, "ottrecon: unknown command '%s'\n", argv[optind]);
-		print_help(stderr);
-		return EXIT_USAGE;
-	}
+	if (!c)
+		return top_usage_error(&g, "unknown command '%s'", argv[optind]);
 	return run_command(c, argc - optind, argv + optind, &g);
 }

@@ -136,6 +136,21 @@ for args in "--bogus" "--layout" "--as-of 2026-12-01"; do
 		sed 's/^/  stderr: /' err.txt >&2
 	fi
 done
+# The same before a command is known: an unknown command or option, none given.
+# shellcheck disable=SC2016 # (the backquotes are literal)
+json_top_error='^\{"time":"[0-9T:Z-]*","level":"ERROR","command":"ottrecon","msg":".*\(see `ottrecon --help`\)"\}$'
+for args in "bogus" "--bogus validate" "--config" ""; do
+	# shellcheck disable=SC2086 # (args holds the options)
+	expect_exit 64 -- "$bin" --log-format json $args
+	if [ "$(wc -l <err.txt)" != 1 ] || ! grep -qE "$json_top_error" err.txt; then
+		fail "usage error of 'ottrecon $args' is not one JSON line"
+		sed 's/^/  stderr: /' err.txt >&2
+	fi
+done
+expect_exit 64 -- "$bin" --bogus validate
+grep -qxF "ottrecon: unknown option '--bogus'" err.txt || fail "unknown top-level option not named"
+expect_exit 64 -- "$bin" bogus
+grep -qxF "ottrecon: unknown command 'bogus'" err.txt || fail "unknown command not named"
 expect_exit 64 -- "$bin" validate --bogus
 grep -qxF "ottrecon validate: unknown option '--bogus'" err.txt || fail "unknown option not named"
 expect_exit 64 -- "$bin" validate --layout
