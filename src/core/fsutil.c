@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/err.h"
+#include "core/log.h"
 #include "core/strbuf.h"
 
 long fs_count_files(const char *dir, const char *sub)
@@ -178,5 +179,37 @@ int fs_sha256_file(const char *path, char *hex, struct err *e)
 	free(buf);
 	EVP_MD_CTX_free(ctx);
 	close(fd);
+	return rc;
+}
+
+int fs_keep_earlier(const char *path, const char *same_as, struct err *e)
+{
+	if (access(path, F_OK) != 0)
+		return 0;
+	char old_hex[65], new_hex[65];
+	struct err ignored = { 0 }; /* (a file that cannot be hashed is kept, not compared) */
+	if (same_as && fs_sha256_file(path, old_hex, &ignored) == 0 &&
+	    fs_sha256_file(same_as, new_hex, &ignored) == 0 && strcmp(old_hex, new_hex) == 0)
+		return 0;
+	struct strbuf to = STRBUF_INIT;
+	int rc = 0;
+	for (int i = 1;; i++) {
+		strbuf_reset(&to);
+		strbuf_addf(&to, "%s.%d", path, i);
+		if (access(to.buf, F_OK) != 0)
+			break;
+	}
+	if (rename(path, to.buf) != 0) {
+		rc = err_set(e, EXIT_IOERR, "cannot keep '%s' as '%s': %s", path, to.buf,
+			     strerror(errno));
+	} else {
+		char *dir = dir_of(path);
+		rc = fs_fsync_dir(dir, e);
+		free(dir);
+		if (!rc)
+			log_info("kept %s of an earlier attempt as %s", fs_basename(path),
+				 fs_basename(to.buf));
+	}
+	strbuf_release(&to);
 	return rc;
 }

@@ -35,6 +35,12 @@ int fs_sha256_file(const char *path, char *hex, struct err *e);
  * files); 0 when the directory does not exist. */
 long fs_count_files(const char *dir, const char *sub);
 
+/* Keeps an earlier file at path that something is about to replace or remove: renames it to
+ * the first free "path.1", "path.2", ... unless it has the same bytes as same_as (when not
+ * NULL: the replacement, whose rename then loses nothing). Nothing to do when path does not
+ * exist. Logs where it went. */
+int fs_keep_earlier(const char *path, const char *same_as, struct err *e);
+
 /* The last path component (points into path). */
 const char *fs_basename(const char *path);
 

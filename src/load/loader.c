@@ -303,6 +303,16 @@ static int open_rejects(struct load_ctx *c)
 	return 0;
 }
 
+/* Before the rejects file replaces one of an earlier attempt with other rows (a file refused,
+ * then sent again corrected under its name): that one is kept, as NAME.rejects.csv.1, ... */
+static int keep_earlier_rejects(struct load_ctx *c, struct err *e)
+{
+	if (fflush(c->rejects.fp) != 0)
+		return err_set(e, EXIT_IOERR, "cannot write '%s': %s", c->reject_path,
+			       strerror(errno));
+	return fs_keep_earlier(c->reject_path, c->rejects.tmp_path, e);
+}
+
 static int write_reject(struct load_ctx *c, long line, const char *column, const char *reason,
 			const char *raw, size_t raw_len)
 {
@@ -735,7 +745,8 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 		if (!reason[0])
 			snprintf(reason, sizeof(reason), "%s", e->msg);
 		struct err e2 = { 0 };
-		if (c.rejects_open && atomic_commit(&c.rejects, &e2) != 0)
+		if (c.rejects_open && (keep_earlier_rejects(&c, &e2) != 0 ||
+				       atomic_commit(&c.rejects, &e2) != 0))
 			log_err(&e2);
 		else if (!c.rejects_open)
 			res->reject_path[0] = '\0';
@@ -792,10 +803,13 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 	}
 	/* The reject file is complete before the load commits: a loaded file always has its rejects. */
 	if (rc == 0 && c.rejects_open) {
-		rc = atomic_commit(&c.rejects, e);
+		rc = keep_earlier_rejects(&c, e);
+		if (rc == 0)
+			rc = atomic_commit(&c.rejects, e);
 		c.rejects_open = false;
 	} else if (rc == 0) {
-		unlink(res->reject_path); /* a stale one from an earlier, refused attempt */
+		/* one of an earlier, refused attempt (it explains the file in reject/): kept */
+		rc = fs_keep_earlier(res->reject_path, NULL, e);
 		res->reject_path[0] = '\0';
 	}
 	if (rc == 0)

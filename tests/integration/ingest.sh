@@ -88,6 +88,24 @@ bss_churn.csv|2026-12-05|LOADED" \
 	"BSS files known by their name prefix"
 assert_eq "other_20261202.csv" "$(cd "$SPOOL/bss" && echo *)" "BSS files by prefix moved, foreign file left"
 
+# A file refused for its rows, then sent again corrected under its name: the corrected one loads,
+# and the rejects that explain the refused one (now in reject/) are kept, not removed or
+# overwritten (SPEC §4: nothing is deleted). The same rejects again replace nothing.
+bad_row() { printf '"XX","amazon","plan123","%s","12",,"OPERATOR1","2026-11-01T10:00:00Z",,,,\n' "$1"; }
+{ echo "$HDR"; bad_row r1; bad_row r2; act_row r3 2026-11-01T11:00:00Z ""; } >"$SPOOL/inbox/activations_20261204.csv"
+assert_exit 65 "$OTTRECON_BIN" ingest
+cp "$SPOOL/reject/activations_20261204.csv.rejects.csv" "$WORK/first.rejects.csv"
+{ echo "$HDR"; bad_row r1; bad_row r2; act_row r3 2026-11-01T11:00:00Z ""; } >"$SPOOL/inbox/activations_20261204.csv"
+assert_exit 65 "$OTTRECON_BIN" ingest  # (the same again: same rejects, nothing set aside)
+{ echo "$HDR"; act_row r1 2026-11-01T11:00:00Z ""; act_row r2 2026-11-01T11:00:00Z ""; act_row r3 2026-11-01T11:00:00Z ""; } \
+	>"$SPOOL/inbox/activations_20261204.csv"
+assert_exit 0 "$OTTRECON_BIN" ingest
+assert_file_contains "$ERR" "kept activations_20261204.csv.rejects.csv of an earlier attempt as activations_20261204.csv.rejects.csv.1"
+assert_eq "activations_20261204.csv activations_20261204.csv.1 activations_20261204.csv.rejects.csv.1" \
+	"$(cd "$SPOOL/reject" && echo activations_20261204*)" "the refused files and their rejects, kept"
+cmp -s "$WORK/first.rejects.csv" "$SPOOL/reject/activations_20261204.csv.rejects.csv.1" ||
+	fail "the refused file's rejects were not kept as they were"
+
 # A second ingest while one holds the lock: 75 at once.
 psql -XAtq -c "select pg_advisory_lock(hashtextextended('ottrecon.ingest', 7)), pg_sleep(3)" >/dev/null &
 holder=$!
