@@ -67,6 +67,13 @@ static int scan_dir(const char *dir, const char *pattern, int64_t default_date,
 		const char *name = de->d_name;
 		if (name[0] == '.')
 			continue; /* ., .., and temporary files of writers */
+		size_t len = strlen(name);
+		if (pattern && len >= 5 && strcmp(name + len - 5, ".part") == 0) {
+			/* pull's download in progress (SPEC §7), even when the pattern matches it
+			 * ("activations_*", "*"): loading it would load half a file. */
+			log_debug("ignoring %s/%s: a download in progress", dir, name);
+			continue;
+		}
 		const char *layout = NULL;
 		if (pattern) {
 			if (fnmatch(pattern, name, 0) == 0)

@@ -70,6 +70,20 @@ assert_eq "activations_20261201.csv activations_20261201.csv.1 activations_20261
 	"$(cd "$SPOOL/archive" && echo *)" "already-loaded file archived under a free name"
 assert_eq 4 "$(psql_val "select count(*) from ottrecon.partner_row")" "nothing loaded twice"
 
+# A pattern that matches pull's download names too ("activations_*"): the .part is still a
+# download in progress (SPEC §7), left alone and never loaded as a file of its own. (The
+# pattern is in the partner's sftp block, written when the tests have an sshd.)
+if grep -q '^      pattern: ' "$CONFIG"; then
+	sed -i 's|^      pattern: .*|      pattern: "activations_*"|' "$CONFIG"
+	assert_exit 0 "$OTTRECON_BIN" ingest
+	assert_file_contains "$ERR" "nothing waiting"
+	assert_eq "activations_20261203.csv.part readme.txt" "$(cd "$SPOOL/inbox" && echo *)" \
+		"a download in progress left in inbox/ when the pattern matches it"
+	assert_eq 0 "$(psql_val "select count(*) from ottrecon.load_file where name like '%.part'")" \
+		"no .part in the manifest"
+	sed -i 's|^      pattern: .*|      pattern: "activations_*.csv"|' "$CONFIG"
+fi
+
 # Nothing waiting: exit 0.
 rm "$SPOOL/inbox/activations_20261203.csv.part"
 assert_exit 0 "$OTTRECON_BIN" ingest
