@@ -23,7 +23,8 @@ static const char usage[] =
 	"\n"
 	"Fetches the files of the partner's SFTP remote_inbox that match its pattern into\n"
 	"SPOOL/inbox, skipping names already loaded (the manifest) or already in SPOOL/inbox or\n"
-	"SPOOL/archive. Each file is downloaded to NAME.part and renamed when complete; an\n"
+	"SPOOL/archive, and files refused by ingest that are unchanged on the server (a copy with\n"
+	"their size and mtime in SPOOL/reject). Each file is downloaded to NAME.part and renamed when complete; an\n"
 	"interrupted download resumes; a file that changes while it is read, or that was modified\n"
 	"less than min_age_s seconds ago (default 0), is left for the next run. Then after_pull\n"
 	"(keep, delete, move:DIR) is applied on the server.\n"
@@ -46,11 +47,12 @@ struct pull {
 	const struct sftp_config *c;
 	bool dry_run;
 	struct transport *local;
-	char *inbox, *archive;
+	char *inbox, *archive, *reject;
 	PGconn *db;              /* NULL: no manifest check (database unreachable) */
 	struct fetched *done;
 	size_t n_done;
 	long present, changed, refused, failed; /* counted again in each attempt */
+	long unchanged_refused;
 	long fetched, would;
 	unsigned long long bytes;
 	bool connected;          /* at least one attempt reached the server */
@@ -90,6 +92,29 @@ static const char *already_have(struct pull *s, const char *name)
 			return label[i];
 	}
 	return in_manifest(s, name) ? "the load manifest" : NULL;
+}
+
+/* True when this very version of the remote file was fetched before and refused by ingest: a
+ * copy in spool/reject (NAME, or NAME.1, NAME.2, ... when refused more than once) with its size
+ * and mtime (pull stamps a download with the remote mtime; the moves keep it). Fetching it again
+ * would only refuse it again every night; a corrected file (another size or mtime) is fetched. */
+static bool refused_unchanged(const struct pull *s, const struct tp_entry *en)
+{
+	struct strbuf p = STRBUF_INIT;
+	bool same = false;
+	for (int i = 0; !same; i++) {
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/%s", s->reject, en->name);
+		if (i > 0)
+			strbuf_addf(&p, ".%d", i);
+		struct stat st;
+		if (lstat(p.buf, &st) != 0)
+			break;
+		same = S_ISREG(st.st_mode) && (uint64_t)st.st_size == en->st.size &&
+		       st.st_mtim.tv_sec == en->st.mtime;
+	}
+	strbuf_release(&p);
+	return same;
 }
 
 /* Where to resume: the .part's size when it holds a prefix of this very version of the remote
@@ -242,6 +267,12 @@ static int consider(struct pull *s, struct transport *remote, const struct tp_en
 		s->present++;
 		return 0;
 	}
+	if (refused_unchanged(s, en)) {
+		log_warn("file=%s was refused (see spool/reject) and is unchanged on the server: not"
+			 " fetched again; the partner must send it corrected", en->name);
+		s->unchanged_refused++;
+		return 0;
+	}
 	/* min_age_s: a file still being written in place (by a partner that does not upload under
 	 * a temporary name) is left until it has not changed for that long. */
 	long long age = (long long)time(NULL) - (long long)en->st.mtime;
@@ -259,6 +290,7 @@ static int pull_work(struct transport *remote, void *arg, struct err *e)
 	struct pull *s = arg;
 	s->connected = true;
 	s->present = s->changed = s->refused = s->failed = s->would = 0;
+	s->unchanged_refused = 0;
 	struct tp_list l;
 	int rc = remote->ops->list(remote, s->c->remote_inbox, &l, e);
 	if (rc)
@@ -276,6 +308,7 @@ static int run(const struct config *cfg, const struct partner_config *p, bool dr
 	struct pull s = { .c = &p->sftp, .dry_run = dry_run };
 	s.inbox = xfer_join(cfg->spool, "inbox");
 	s.archive = xfer_join(cfg->spool, "archive");
+	s.reject = xfer_join(cfg->spool, "reject");
 	struct err e = { 0 };
 	int lock = -1;
 	int rc = dry_run ? 0 : xfer_lock(cfg->spool, "pull", &lock, &e);
@@ -302,11 +335,13 @@ static int run(const struct config *cfg, const struct partner_config *p, bool dr
 		goto out;
 	if (dry_run)
 		log_info("dry run: %ld file(s) would be fetched, %ld already fetched, %ld name(s) "
-			 "refused", s.would, s.present, s.refused);
+			 "refused, %ld refused by ingest and unchanged", s.would, s.present, s.refused,
+			 s.unchanged_refused);
 	else
 		log_info("%ld file(s) fetched (%llu bytes), %ld already fetched, %ld left for the "
-			 "next run, %ld name(s) refused, %ld failed", s.fetched, s.bytes, s.present,
-			 s.changed, s.refused, s.failed);
+			 "next run, %ld name(s) refused, %ld failed, %ld refused by ingest and unchanged",
+			 s.fetched, s.bytes, s.present, s.changed, s.refused, s.failed,
+			 s.unchanged_refused);
 out:
 	for (size_t i = 0; i < s.n_done; i++)
 		free(s.done[i].name);
@@ -317,6 +352,7 @@ out:
 		close(lock);
 	free(s.inbox);
 	free(s.archive);
+	free(s.reject);
 	return rc;
 }
 

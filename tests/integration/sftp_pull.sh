@@ -64,6 +64,21 @@ note "a REFUSED manifest row does not count as loaded; a database down falls bac
 psql_val "update ottrecon.load_file set outcome = 'REFUSED' where name = 'activations_20261204.csv'"
 assert_exit 0 "$OTTRECON_BIN" pull --dry-run
 assert_eq "fetch activations_20261204.csv 1000" "$(cat "$OUT")" "a refused file is fetched again"
+# ... unless ingest refused this very version (its copy in spool/reject has the remote size and
+# mtime): fetching it again would only refuse it again every night. A corrected one is fetched.
+mkdir -p "$SPOOL/reject"
+cp -p "$REMOTE_IN/activations_20261204.csv" "$SPOOL/reject/activations_20261204.csv"
+assert_exit 0 "$OTTRECON_BIN" pull --dry-run
+assert_eq "" "$(cat "$OUT")" "a refused file unchanged on the server is not fetched again"
+assert_file_contains "$ERR" "file=activations_20261204.csv was refused (see spool/reject) and is unchanged on the server"
+mv "$SPOOL/reject/activations_20261204.csv" "$SPOOL/reject/activations_20261204.csv.1"
+: >"$SPOOL/reject/activations_20261204.csv"  # (refused twice: the first copy is NAME.1)
+assert_exit 0 "$OTTRECON_BIN" pull --dry-run
+assert_eq "" "$(cat "$OUT")" "a refused file unchanged on the server, its copy NAME.1"
+touch -d '2026-12-05 10:00:00' "$REMOTE_IN/activations_20261204.csv"  # (sent again, corrected)
+assert_exit 0 "$OTTRECON_BIN" pull --dry-run
+assert_eq "fetch activations_20261204.csv 1000" "$(cat "$OUT")" "a refused file sent again is fetched"
+rm "$SPOOL/reject/activations_20261204.csv" "$SPOOL/reject/activations_20261204.csv.1"
 psql_val "update ottrecon.load_file set outcome = 'LOADED' where name = 'activations_20261204.csv'"
 sed -i 's|^  conninfo: .*|  conninfo: "dbname=ottrecon_no_such_database"|' "$CONFIG"
 assert_exit 0 "$OTTRECON_BIN" pull --dry-run
