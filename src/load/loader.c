@@ -23,6 +23,7 @@
 #include "layout/dupkeys.h"
 #include "layout/layout.h"
 #include "layout/reader.h"
+#include "layout/value.h"
 
 enum target { T_ACTIVATIONS, T_SUBSCRIBERS, T_ADDONS, T_CHURN, T_NONE };
 
@@ -550,6 +551,18 @@ static int check_manifest(PGconn *conn, const char *name, const char *sha, const
 	return found < 0 ? EXIT_DATA : found;
 }
 
+/* A copy of s for the manifest when s is not valid UTF-8 (the database would refuse it): every
+ * byte outside ASCII becomes '?'. The caller frees it. */
+static char *ascii_copy(const char *s)
+{
+	char *c = strdup(s);
+	if (c)
+		for (char *p = c; *p; p++)
+			if ((unsigned char)*p >= 0x80)
+				*p = '?';
+	return c;
+}
+
 int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, const char *path,
 	      const struct load_opts *o, struct load_result *res, struct err *e)
 {
@@ -569,6 +582,20 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 	int rc = fs_sha256_file(path, sha, e);
 	if (rc)
 		return rc;
+	/* The manifest keeps names as text: a name that is not UTF-8 refuses the file (ingest then
+	 * moves it to reject/ and goes on) instead of failing the whole run on it, night after night. */
+	if (!utf8_valid(path, strlen(path))) {
+		char *aname = ascii_copy(name), *apath = ascii_copy(path);
+		res->outcome = LOAD_REFUSED;
+		if (aname && apath)
+			record_refusal(conn, aname, apath, (long long)stt.st_size, sha, l->base, NULL,
+				       res, "the file name is not valid UTF-8");
+		free(aname);
+		free(apath);
+		err_set(e, EXIT_DATA, "%s: refused: the file name is not valid UTF-8", name);
+		err_hint(e, "rename it (UTF-8, or plain ASCII) and load it again");
+		return EXIT_DATA;
+	}
 
 	int64_t as_of_days;
 	bool have_as_of = o->have_as_of;

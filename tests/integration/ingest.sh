@@ -120,6 +120,23 @@ assert_eq "activations_20261204.csv activations_20261204.csv.1 activations_20261
 cmp -s "$WORK/first.rejects.csv" "$SPOOL/reject/activations_20261204.csv.rejects.csv.1" ||
 	fail "the refused file's rejects were not kept as they were"
 
+# A partner file whose name is not UTF-8 (Latin-1 'ñ') is refused like any bad file: moved to
+# reject/ and recorded, and ingest goes on with the next (SPEC §8), exiting 65 at the end; it
+# must not stop the run (exit 70) and so block every later night.
+latin1_name=$(printf 'activations_20261206_espa\xf1a.csv')
+{ echo "$HDR"; act_row s6 "" ""; } >"$SPOOL/inbox/$latin1_name"
+{ echo "$HDR"; act_row s7 "" ""; } >"$SPOOL/inbox/activations_20261207.csv"
+assert_exit 65 "$OTTRECON_BIN" ingest
+assert_file_contains "$ERR" "refused: the file name is not valid UTF-8"
+assert_file_contains "$ERR" "2 file(s): 1 loaded, 0 already loaded, 1 refused"
+[[ -f $SPOOL/reject/$latin1_name ]] || fail "the file with a Latin-1 name is not in reject/"
+assert_eq "activations_20261207.csv|LOADED" \
+	"$(psql_val "select name, outcome from ottrecon.load_file where name = 'activations_20261207.csv'")" \
+	"the next file still loads"
+assert_eq "activations_20261206_espa?a.csv|REFUSED" \
+	"$(psql_val "select name, outcome from ottrecon.load_file where name like 'activations_20261206%'")" \
+	"the refused file is in the manifest, under an ASCII name"
+
 # A second ingest while one holds the lock: 75 at once.
 psql -XAtq -c "select pg_advisory_lock(hashtextextended('ottrecon.ingest', 7)), pg_sleep(3)" >/dev/null &
 holder=$!
