@@ -112,17 +112,40 @@ static int scan_dir(const char *dir, const char *pattern, int64_t default_date,
 	return 0;
 }
 
-/* Moves path into dir, keeping its name; a name already there gets ".1", ".2", ... */
-static int move_into(const char *path, const char *dir, struct err *e)
+/* Sets out to the first of name, name.1, name.2, ... such that neither DIR/that nor
+ * DIR/that.rejects.csv exists: a refused file and its rejects never replace earlier ones. */
+static void free_name(const char *dir, const char *name, struct strbuf *out)
+{
+	struct strbuf p = STRBUF_INIT;
+	strbuf_reset(out);
+	strbuf_adds(out, name);
+	for (int i = 1;; i++) {
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/%s", dir, out->buf);
+		if (access(p.buf, F_OK) != 0) {
+			strbuf_adds(&p, ".rejects.csv");
+			if (access(p.buf, F_OK) != 0)
+				break;
+		}
+		strbuf_reset(out);
+		strbuf_addf(out, "%s.%d", name, i);
+	}
+	strbuf_release(&p);
+}
+
+/* Moves path into dir as name (NULL: its own name); a name already there gets ".1", ".2", ... */
+static int move_into(const char *path, const char *dir, const char *name, struct err *e)
 {
 	int rc = fs_mkdirs(dir, 0750, e);
 	if (rc)
 		return rc;
+	if (!name)
+		name = fs_basename(path);
 	struct strbuf to = STRBUF_INIT;
-	strbuf_addf(&to, "%s/%s", dir, fs_basename(path));
+	strbuf_addf(&to, "%s/%s", dir, name);
 	for (int i = 1; access(to.buf, F_OK) == 0; i++) {
 		strbuf_reset(&to);
-		strbuf_addf(&to, "%s/%s.%d", dir, fs_basename(path), i);
+		strbuf_addf(&to, "%s/%s.%d", dir, name, i);
 	}
 	if (rename(path, to.buf) != 0)
 		rc = err_set(e, EXIT_IOERR, "cannot move '%s' to '%s': %s", path, to.buf,
@@ -160,15 +183,17 @@ static int ingest_all(PGconn *conn, const struct config *cfg, int64_t default_da
 		log_info("nothing waiting in %s or %s", inbox.buf, bss.buf);
 
 	long loaded = 0, already = 0, refused = 0;
+	struct strbuf stem = STRBUF_INIT; /* the name a refused file and its rejects take */
 	for (size_t i = 0; i < n && rc != EXIT_UNAVAILABLE && rc != EXIT_SOFTWARE; i++) {
 		struct waiting *w = &list[i];
 		struct layout *l = NULL;
 		err_clear(&e);
+		free_name(reject.buf, w->name, &stem);
 		int frc = layout_load(paths_schemas_dir(), w->layout, &l, &e);
 		struct load_result res = { 0 };
 		if (frc == 0) {
 			struct load_opts o = { .have_as_of = true, .as_of = w->date,
-					       .reject_dir = reject.buf };
+					       .reject_dir = reject.buf, .reject_name = stem.buf };
 			frc = load_file(conn, cfg, l, w->path, &o, &res, &e);
 			layout_free(l);
 		}
@@ -182,7 +207,7 @@ static int ingest_all(PGconn *conn, const struct config *cfg, int64_t default_da
 					 res.read, res.loaded, res.rejected, res.duplicates);
 			}
 			err_clear(&e);
-			if (move_into(w->path, archive.buf, &e) != 0) {
+			if (move_into(w->path, archive.buf, NULL, &e) != 0) {
 				log_err(&e);
 				frc = EXIT_IOERR;
 			}
@@ -191,7 +216,7 @@ static int ingest_all(PGconn *conn, const struct config *cfg, int64_t default_da
 			if (res.outcome == LOAD_REFUSED) {
 				refused++;
 				err_clear(&e);
-				if (move_into(w->path, reject.buf, &e) != 0)
+				if (move_into(w->path, reject.buf, stem.buf, &e) != 0)
 					log_err(&e);
 			}
 		}
@@ -205,6 +230,7 @@ static int ingest_all(PGconn *conn, const struct config *cfg, int64_t default_da
 	free(list);
 	strbuf_release(&inbox);
 	strbuf_release(&bss);
+	strbuf_release(&stem);
 	strbuf_release(&archive);
 	strbuf_release(&reject);
 	return rc;

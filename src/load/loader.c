@@ -620,7 +620,7 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 			 " wrong?", name, as_of);
 
 	snprintf(res->reject_path, sizeof(res->reject_path), "%s/%s.rejects.csv", o->reject_dir,
-		 name);
+		 o->reject_name ? o->reject_name : name);
 	if ((rc = fs_mkdirs(o->reject_dir, 0750, e)) != 0)
 		return rc;
 

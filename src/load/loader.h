@@ -17,6 +17,7 @@ struct load_opts {
 	int64_t as_of;       /* its date, days since the epoch */
 	bool force;          /* load even when another file of the same name was loaded */
 	const char *reject_dir; /* where <file>.rejects.csv goes (made when missing) */
+	const char *reject_name; /* <reject_name>.rejects.csv; NULL: the file's own name */
 };
 
 enum load_outcome { LOAD_LOADED, LOAD_ALREADY, LOAD_REFUSED };

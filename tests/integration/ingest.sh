@@ -102,23 +102,37 @@ bss_churn.csv|2026-12-05|LOADED" \
 	"BSS files known by their name prefix"
 assert_eq "other_20261202.csv" "$(cd "$SPOOL/bss" && echo *)" "BSS files by prefix moved, foreign file left"
 
-# A file refused for its rows, then sent again corrected under its name: the corrected one loads,
-# and the rejects that explain the refused one (now in reject/) are kept, not removed or
-# overwritten (SPEC §4: nothing is deleted). The same rejects again replace nothing.
-bad_row() { printf '"XX","amazon","plan123","%s","12",,"OPERATOR1","2026-11-01T10:00:00Z",,,,\n' "$1"; }
-{ echo "$HDR"; bad_row r1; bad_row r2; act_row r3 2026-11-01T11:00:00Z ""; } >"$SPOOL/inbox/activations_20261204.csv"
+# The same name refused twice (the partner sends a still-broken file again): the second file and
+# its rejects take a free name in reject/ together, and the first one's rejects stay (SPEC §4:
+# nothing is deleted; §8: a refused file gets its .rejects.csv).
+printf '%s\n"XX","amazon","plan123","r1","bad-one",,"OPERATOR1","2026-11-01T10:00:00Z",,,,\n' \
+	"$HDR" >"$SPOOL/inbox/activations_20261205.csv"
 assert_exit 65 "$OTTRECON_BIN" ingest
+printf '%s\n"XX","amazon","plan123","r1","bad-two",,"OPERATOR1","2026-11-01T10:00:00Z",,,,\n' \
+	"$HDR" >"$SPOOL/inbox/activations_20261205.csv"
+assert_exit 65 "$OTTRECON_BIN" ingest
+assert_eq "activations_20261205.csv activations_20261205.csv.1 activations_20261205.csv.1.rejects.csv activations_20261205.csv.rejects.csv" \
+	"$(cd "$SPOOL/reject" && echo activations_20261205.csv*)" "each refused file with its own rejects"
+assert_file_contains "$SPOOL/reject/activations_20261205.csv.rejects.csv" "'bad-one'"
+assert_file_contains "$SPOOL/reject/activations_20261205.csv.1.rejects.csv" "'bad-two'"
+assert_file_contains "$SPOOL/reject/activations_20261205.csv.1" "bad-two"
+
+# `load` by hand (the file stays where it is, its rejects go to reject/NAME.rejects.csv): a file
+# refused for its rows, loaded again unchanged (same rejects: nothing set aside), then corrected
+# in place and loaded: the rejects that explain the refusal are kept, not removed (SPEC §4).
+bad_row() { printf '"XX","amazon","plan123","%s","12",,"OPERATOR1","2026-11-01T10:00:00Z",,,,\n' "$1"; }
+{ echo "$HDR"; bad_row r1; bad_row r2; act_row r3 2026-11-01T11:00:00Z ""; } >"$WORK/activations_20261204.csv"
+assert_exit 65 "$OTTRECON_BIN" load --layout docomo_activations "$WORK/activations_20261204.csv"
 cp "$SPOOL/reject/activations_20261204.csv.rejects.csv" "$WORK/first.rejects.csv"
-{ echo "$HDR"; bad_row r1; bad_row r2; act_row r3 2026-11-01T11:00:00Z ""; } >"$SPOOL/inbox/activations_20261204.csv"
-assert_exit 65 "$OTTRECON_BIN" ingest  # (the same again: same rejects, nothing set aside)
+assert_exit 65 "$OTTRECON_BIN" load --layout docomo_activations "$WORK/activations_20261204.csv"
 { echo "$HDR"; act_row r1 2026-11-01T11:00:00Z ""; act_row r2 2026-11-01T11:00:00Z ""; act_row r3 2026-11-01T11:00:00Z ""; } \
-	>"$SPOOL/inbox/activations_20261204.csv"
-assert_exit 0 "$OTTRECON_BIN" ingest
+	>"$WORK/activations_20261204.csv"
+assert_exit 0 "$OTTRECON_BIN" load --layout docomo_activations "$WORK/activations_20261204.csv"
 assert_file_contains "$ERR" "kept activations_20261204.csv.rejects.csv of an earlier attempt as activations_20261204.csv.rejects.csv.1"
-assert_eq "activations_20261204.csv activations_20261204.csv.1 activations_20261204.csv.rejects.csv.1" \
-	"$(cd "$SPOOL/reject" && echo activations_20261204*)" "the refused files and their rejects, kept"
+assert_eq "activations_20261204.csv.rejects.csv.1" \
+	"$(cd "$SPOOL/reject" && echo activations_20261204*)" "the refused attempt's rejects, kept"
 cmp -s "$WORK/first.rejects.csv" "$SPOOL/reject/activations_20261204.csv.rejects.csv.1" ||
-	fail "the refused file's rejects were not kept as they were"
+	fail "the refused attempt's rejects were not kept as they were"
 
 # A partner file whose name is not UTF-8 (Latin-1 'ñ') is refused like any bad file: moved to
 # reject/ and recorded, and ingest goes on with the next (SPEC §8), exiting 65 at the end; it
