@@ -1,5 +1,5 @@
 /* ingest.c: `ottrecon ingest [--as-of D]`: load everything waiting in spool/inbox (partner files
- * matching the partner's pattern) and spool/bss (BSS exports, layout from the name prefix), oldest
+ * matching a partner's pattern) and spool/bss (BSS exports, layout from the name prefix), oldest
  * first, moving loaded files to spool/archive and refused ones to spool/reject (SPEC §4, §8). */
 #include <dirent.h>
 #include <errno.h>
@@ -25,10 +25,11 @@
 static const char usage[] =
 	"usage: ottrecon ingest [--as-of YYYY-MM-DD]\n"
 	"\n"
-	"Loads every file waiting in SPOOL/inbox (partner activation files matching the partner's\n"
-	"pattern) and SPOOL/bss (bss_subscribers*, bss_addons*, bss_churn*), in the order of the\n"
-	"YYYYMMDD in their names, then by name. Loaded files move to SPOOL/archive, refused ones to\n"
-	"SPOOL/reject (with their .rejects.csv). Nothing is deleted.\n"
+	"Loads every file waiting in SPOOL/inbox (activation files matching a partner's pattern,\n"
+	"loaded in that partner's activations_mode) and SPOOL/bss (bss_subscribers*, bss_addons*,\n"
+	"bss_churn*), in the order of the YYYYMMDD in their names, then by name. Loaded files move\n"
+	"to SPOOL/archive, refused ones to SPOOL/reject (with their .rejects.csv). Nothing is\n"
+	"deleted.\n"
 	"\n"
 	"  --as-of D   the date recorded for files without a YYYYMMDD in their names (default today)\n"
 	"\n"
@@ -36,12 +37,14 @@ static const char usage[] =
 	"75 another ingest is running, 78 configuration error\n";
 
 static const char *const bss_layouts[] = { "bss_subscribers", "bss_addons", "bss_churn" };
+#define DEFAULT_PATTERN "activations_*.csv" /* SPEC §2: sftp.pattern when absent */
 
 struct waiting {
 	char *path;
 	const char *name;      /* within path */
 	const char *layout;
 	int64_t date;          /* YYYYMMDD of the name, else the default as-of */
+	const struct partner_config *partner; /* activations: the partner whose pattern matched */
 };
 
 static int cmp_waiting(const void *a, const void *b)
@@ -52,8 +55,27 @@ static int cmp_waiting(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-/* Adds the regular files of dir that fit; layout NULL means "by BSS prefix". */
-static int scan_dir(const char *dir, const char *pattern, int64_t default_date,
+/* The partner (of cfg, or NULL for the default pattern without partners) whose pattern name
+ * matches; returns 0 when one does. Pull fetches for every partner with an sftp block into the
+ * one inbox, so a file of any of them is an activations file (SPEC §8). */
+static int match_partner(const struct config *cfg, const char *name,
+			 const struct partner_config **out)
+{
+	*out = NULL;
+	for (size_t i = 0; i < cfg->n_partners; i++) {
+		const struct partner_config *p = &cfg->partners[i];
+		const char *pattern = p->sftp.pattern ? p->sftp.pattern : DEFAULT_PATTERN;
+		if (fnmatch(pattern, name, 0) == 0) {
+			*out = p;
+			return 0;
+		}
+	}
+	return cfg->n_partners == 0 && fnmatch(DEFAULT_PATTERN, name, 0) == 0 ? 0 : -1;
+}
+
+/* Adds the regular files of dir that fit: activations files of a partner (inbox) or BSS exports
+ * by their name prefix (bss). */
+static int scan_dir(const char *dir, const struct config *cfg, bool inbox, int64_t default_date,
 		    struct waiting **list, size_t *n, size_t *cap, struct err *e)
 {
 	DIR *d = opendir(dir);
@@ -68,15 +90,16 @@ static int scan_dir(const char *dir, const char *pattern, int64_t default_date,
 		if (name[0] == '.')
 			continue; /* ., .., and temporary files of writers */
 		size_t len = strlen(name);
-		if (pattern && len >= 5 && strcmp(name + len - 5, ".part") == 0) {
+		if (inbox && len >= 5 && strcmp(name + len - 5, ".part") == 0) {
 			/* pull's download in progress (SPEC §7), even when the pattern matches it
 			 * ("activations_*", "*"): loading it would load half a file. */
 			log_debug("ignoring %s/%s: a download in progress", dir, name);
 			continue;
 		}
 		const char *layout = NULL;
-		if (pattern) {
-			if (fnmatch(pattern, name, 0) == 0)
+		const struct partner_config *partner = NULL;
+		if (inbox) {
+			if (match_partner(cfg, name, &partner) == 0)
 				layout = "docomo_activations";
 		} else {
 			/* SPEC §8: the layout is the name's prefix, whatever follows it
@@ -105,6 +128,7 @@ static int scan_dir(const char *dir, const char *pattern, int64_t default_date,
 		w->path = strbuf_detach(&path);
 		w->name = fs_basename(w->path);
 		w->layout = layout;
+		w->partner = partner;
 		if (time_date_from_name(w->name, &w->date) != 0)
 			w->date = default_date;
 	}
@@ -160,8 +184,6 @@ static int move_into(const char *path, const char *dir, const char *name, struct
 
 static int ingest_all(PGconn *conn, const struct config *cfg, int64_t default_date)
 {
-	const struct partner_config *p = config_partner(cfg, "docomo");
-	const char *pattern = p && p->sftp.pattern ? p->sftp.pattern : "activations_*.csv";
 	struct strbuf inbox = STRBUF_INIT, bss = STRBUF_INIT, archive = STRBUF_INIT,
 		      reject = STRBUF_INIT;
 	strbuf_addf(&inbox, "%s/inbox", cfg->spool);
@@ -172,9 +194,9 @@ static int ingest_all(PGconn *conn, const struct config *cfg, int64_t default_da
 	struct waiting *list = NULL;
 	size_t n = 0, cap = 0;
 	struct err e = { 0 };
-	int rc = scan_dir(inbox.buf, pattern, default_date, &list, &n, &cap, &e);
+	int rc = scan_dir(inbox.buf, cfg, true, default_date, &list, &n, &cap, &e);
 	if (rc == 0)
-		rc = scan_dir(bss.buf, NULL, default_date, &list, &n, &cap, &e);
+		rc = scan_dir(bss.buf, cfg, false, default_date, &list, &n, &cap, &e);
 	if (rc)
 		log_err(&e);
 	if (n)
@@ -193,7 +215,8 @@ static int ingest_all(PGconn *conn, const struct config *cfg, int64_t default_da
 		struct load_result res = { 0 };
 		if (frc == 0) {
 			struct load_opts o = { .have_as_of = true, .as_of = w->date,
-					       .reject_dir = reject.buf, .reject_name = stem.buf };
+					       .reject_dir = reject.buf, .reject_name = stem.buf,
+					       .partner = w->partner };
 			frc = load_file(conn, cfg, l, w->path, &o, &res, &e);
 			layout_free(l);
 		}

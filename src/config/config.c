@@ -657,6 +657,14 @@ const struct partner_config *config_partner(const struct config *c, const char *
 	return NULL;
 }
 
+const struct partner_config *config_activations_partner(const struct config *c)
+{
+	const struct partner_config *p = config_partner(c, "docomo");
+	if (!p && c && c->n_partners == 1)
+		p = &c->partners[0];
+	return p;
+}
+
 const struct country_config *config_country(const struct config *c, const char *code)
 {
 	for (size_t i = 0; c && code && i < c->n_countries; i++)

@@ -104,6 +104,10 @@ bool config_has_secret(const struct config *c);
 const char *config_path(const char *arg, bool *explicit_path);
 
 const struct partner_config *config_partner(const struct config *c, const char *name);
+/* The partner whose activation files arrive in spool/inbox (its pattern, its activations_mode):
+ * the one named "docomo", else the only partner configured; NULL when there is none (or several,
+ * none of them "docomo"), and then the defaults of SPEC §2 apply. */
+const struct partner_config *config_activations_partner(const struct config *c);
 const struct country_config *config_country(const struct config *c, const char *code);
 
 #endif

@@ -414,7 +414,7 @@ static int recount_after_dedupe(PGconn *conn, struct load_ctx *c, const char *fi
 }
 
 /* Runs the merge function of the file's layout; checks that every staged row arrived. */
-static int merge(PGconn *conn, const struct config *cfg, enum target t, const char *file_id,
+static int merge(PGconn *conn, const struct partner_config *p, enum target t, const char *file_id,
 		 const char *part, const char *layout, const char *as_of, const char *name, long loaded,
 		 long out_of_order, long future, struct err *e)
 {
@@ -423,7 +423,6 @@ static int merge(PGconn *conn, const struct config *cfg, enum target t, const ch
 	long long into = 0;
 
 	if (t == T_ACTIVATIONS) {
-		const struct partner_config *p = config_partner(cfg, "docomo");
 		const char *mode = p && p->activations_mode == MODE_SNAPSHOT ? "SNAPSHOT" : "DELTA";
 		const char *params[] = { file_id, part, mode };
 		rc = db_exec(conn, "cannot merge the activations",
@@ -814,7 +813,8 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 	if (rc == 0)
 		warn_foreign(&c.foreign, name);
 	if (rc == 0)
-		rc = merge(conn, cfg, t, file_id, part, l->base, as_of, name, res->loaded, c.out_of_order,
+		rc = merge(conn, o->partner ? o->partner : config_activations_partner(cfg), t,
+			   file_id, part, l->base, as_of, name, res->loaded, c.out_of_order,
 			   c.future, e);
 	if (rc == 0) {
 		char rd[24], ld[24], rj[24], du[24];

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 struct config;
+struct partner_config;
 struct layout;
 struct err;
 
@@ -18,6 +19,7 @@ struct load_opts {
 	bool force;          /* load even when another file of the same name was loaded */
 	const char *reject_dir; /* where <file>.rejects.csv goes (made when missing) */
 	const char *reject_name; /* <reject_name>.rejects.csv; NULL: the file's own name */
+	const struct partner_config *partner; /* activations: whose file; NULL: see config.h */
 };
 
 enum load_outcome { LOAD_LOADED, LOAD_ALREADY, LOAD_REFUSED };

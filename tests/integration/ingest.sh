@@ -168,4 +168,25 @@ write_config "" "$WORK/down.yaml"
 sed -i 's|conninfo: .*|conninfo: "host=/nonexistent"|' "$WORK/down.yaml"
 assert_exit 69 "$OTTRECON_BIN" --config "$WORK/down.yaml" ingest
 assert_eq "activations_20261209.csv" "$(cd "$SPOOL/inbox" && ls | grep activations)" "nothing moved when the database is down"
+rm "$SPOOL/inbox/activations_20261209.csv"
+
+# Partners under other names than "docomo" (SPEC §2 names the partner freely; pull fetches for
+# each into spool/inbox): a file matching one's pattern is an activations file of that partner,
+# loaded in its activations_mode; a file matching none waits.
+(unset OTTRECON_TEST_SFTP_PORT && write_config "" "$WORK/partners.yaml") # (no docomo partner)
+sed -i '/^countries:/i\
+partners:\
+  docomo_co:\
+    sftp: {host: h, user: u, private_key: /k, known_hosts: /kh, pattern: "co_*.csv"}\
+    activations_mode: snapshot\
+  docomo_ec:\
+    sftp: {host: h, user: u, private_key: /k, known_hosts: /kh, pattern: "ec_*.csv"}' \
+	"$WORK/partners.yaml"
+{ echo "$HDR"; act_row p1 "" ""; } >"$SPOOL/inbox/co_20261210.csv"
+{ echo "$HDR"; act_row p2 "" ""; } >"$SPOOL/inbox/ec_20261211.csv"
+{ echo "$HDR"; act_row p3 "" ""; } >"$SPOOL/inbox/activations_20261212.csv"
+assert_exit 0 "$OTTRECON_BIN" --config "$WORK/partners.yaml" ingest
+assert_file_contains "$ERR" "co_20261210.csv: 1 subscriptions new, 0 updated (SNAPSHOT mode)"
+assert_file_contains "$ERR" "ec_20261211.csv: 1 subscriptions new, 0 updated (DELTA mode)"
+assert_eq "activations_20261212.csv readme.txt" "$(cd "$SPOOL/inbox" && echo *)" "a file of no partner's pattern waits"
 echo "ingest: all checks passed"
