@@ -233,17 +233,22 @@ static int read_header(struct reader *r, const struct scan_record *rec, struct e
 	r->col_field = xcalloc(r->n_cols, sizeof(int));
 	for (size_t c = 0; c < r->n_cols; c++) {
 		r->col_names[c] = xstrndup(strbuf_str(&r->fbuf) + r->foff[c], r->flen[c]);
+		bool repeated = false;
 		for (size_t d = 0; d < c; d++)
-			if (strcmp(r->col_names[d], r->col_names[c]) == 0)
-				return err_set(e, EXIT_DATA, "%s:%ld: duplicate column '%s' in header",
-					       r->name, rec->line, r->col_names[c]);
+			repeated = repeated || strcmp(r->col_names[d], r->col_names[c]) == 0;
 		int f = layout_header_index(l, r->col_names[c]);
 		r->col_field[c] = f;
 		if (f < 0) {
-			log_warn("%s:%ld: unknown column '%s' ignored", r->name, rec->line,
-				 r->col_names[c]);
+			/* SPEC §3: unknown columns are ignored, even repeated ones (an export's
+			 * trailing ",," gives two columns named '') */
+			if (!repeated)
+				log_warn("%s:%ld: unknown column '%s' ignored", r->name, rec->line,
+					 r->col_names[c]);
 			continue;
 		}
+		if (repeated)
+			return err_set(e, EXIT_DATA, "%s:%ld: duplicate column '%s' in header",
+				       r->name, rec->line, r->col_names[c]);
 		if (r->field_col[f] >= 0)
 			return err_set(e, EXIT_DATA, "%s:%ld: columns '%s' and '%s' both give field '%s'",
 				       r->name, rec->line, r->col_names[r->field_col[f]],

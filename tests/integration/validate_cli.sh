@@ -104,6 +104,14 @@ grep -q "cannot open 'adir': Is a directory" err.txt || fail "no message for the
 printf 'countryCode,siteCode\nXX,amazon\n' > nocols.csv
 expect_exit 65 -- "$bin" validate --layout docomo_activations nocols.csv
 grep -q "nocols.csv:1: missing required column 'productName'" err.txt || fail "no missing column message"
+# 5b. Unknown columns are ignored with a warning (SPEC §3), even when their name repeats (an
+# export ending each line with ",,"); a known column given twice still refuses the file.
+printf 'country_code,service_type,service_id,event_type,event_date,,\nXX,MOBILE,m1,CHURN,2026-11-10,,\n' > trail.csv
+expect_exit 0 -- "$bin" validate --layout bss_churn trail.csv
+expect_stderr_line "trail.csv: read=1 loaded=1 rejected=0"
+printf 'country_code,service_type,service_id,event_type,event_date,service_id\nXX,MOBILE,m1,CHURN,2026-11-10,m2\n' > twice.csv
+expect_exit 65 -- "$bin" validate --layout bss_churn twice.csv
+grep -q "twice.csv:1: duplicate column 'service_id' in header" err.txt || fail "no duplicate column message"
 
 # 6. Usage errors: 64.
 expect_exit 64 -- "$bin" validate spec.csv

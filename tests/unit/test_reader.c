@@ -194,6 +194,16 @@ START_TEST(test_duplicate_header_name_refuses_the_file)
 }
 END_TEST
 
+/* SPEC §3: unknown extra columns are ignored with a warning, also when their name repeats:
+ * an export ending every line with ",," has two unknown columns named ''. */
+START_TEST(test_repeated_unknown_columns_are_ignored)
+{
+	struct result *r = READ("id,note,extra,extra,,\nx,n,1,2,,\n");
+	assert_counts(r, 1, 1, 0);
+	ck_assert_str_eq(r->out.buf, "L2|x|-|-|-|n\n");
+}
+END_TEST
+
 START_TEST(test_too_many_and_too_few_fields_are_rejected)
 {
 	struct result *r = READ("id,note\na,1,2\nb\nc,3\n");
@@ -288,7 +298,7 @@ START_TEST(test_first_record_of_empty_fields)
 {
 	struct result *r = READ(",\nx,y\n");
 	ck_assert_int_eq(r->rc, EXIT_DATA);
-	ck_assert_str_eq(r->e.msg, "t.csv:1: duplicate column '' in header");
+	ck_assert_str_eq(r->e.msg, "t.csv:1: missing required column 'id'");
 	g_layout.header = false;
 	r = READ(",,,,\nx,,,,\n");
 	assert_counts(r, 2, 0, 2);
@@ -466,6 +476,7 @@ Suite *reader_suite(void)
 	tcase_add_test(tc, test_missing_required_column_refuses_the_file);
 	tcase_add_test(tc, test_missing_one_of_group_column_refuses_the_file);
 	tcase_add_test(tc, test_duplicate_header_name_refuses_the_file);
+	tcase_add_test(tc, test_repeated_unknown_columns_are_ignored);
 	tcase_add_test(tc, test_too_many_and_too_few_fields_are_rejected);
 	tcase_add_test(tc, test_quoted_comma_quote_and_newline);
 	tcase_add_test(tc, test_unterminated_quote_at_end_of_file);
