@@ -550,6 +550,11 @@ static int check_manifest(PGconn *conn, const char *name, const char *sha, const
 	return found < 0 ? EXIT_DATA : found;
 }
 
+static void free_charp(char **p)
+{
+	free(*p);
+}
+
 /* A copy of s for the manifest when s is not valid UTF-8 (the database would refuse it): every
  * byte outside ASCII becomes '?'. The caller frees it. */
 static char *ascii_copy(const char *s)
@@ -582,15 +587,16 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 	if (rc)
 		return rc;
 	/* The manifest keeps names as text: a name that is not UTF-8 refuses the file (ingest then
-	 * moves it to reject/ and goes on) instead of failing the whole run on it, night after night. */
-	if (!utf8_valid(path, strlen(path))) {
-		char *aname = ascii_copy(name), *apath = ascii_copy(path);
+	 * moves it to reject/ and goes on) instead of failing the whole run on it, night after night;
+	 * a directory that is not UTF-8 is recorded under an ASCII copy of the path. */
+	char *apath __attribute__((cleanup(free_charp))) = NULL;
+	if (!utf8_valid(path, strlen(path)) && !(apath = ascii_copy(path)))
+		return err_set(e, EXIT_SOFTWARE, "out of memory");
+	const char *mpath = apath ? apath : path;
+	if (!utf8_valid(name, strlen(name))) {
 		res->outcome = LOAD_REFUSED;
-		if (aname && apath)
-			record_refusal(conn, aname, apath, (long long)stt.st_size, sha, l->base, NULL,
-				       res, "the file name is not valid UTF-8");
-		free(aname);
-		free(apath);
+		record_refusal(conn, fs_basename(mpath), mpath, (long long)stt.st_size, sha, l->base,
+			       NULL, res, "the file name is not valid UTF-8");
 		err_set(e, EXIT_DATA, "%s: refused: the file name is not valid UTF-8", name);
 		err_hint(e, "rename it (UTF-8, or plain ASCII) and load it again");
 		return EXIT_DATA;
@@ -607,7 +613,7 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 		time_format_date(as_of_days, as_of, sizeof(as_of));
 	else if (t == T_SUBSCRIBERS || t == T_ADDONS) {
 		res->outcome = LOAD_REFUSED;
-		record_refusal(conn, name, path, (long long)stt.st_size, sha, l->base, NULL, res,
+		record_refusal(conn, name, mpath, (long long)stt.st_size, sha, l->base, NULL, res,
 			       "cannot tell the snapshot date: no --as-of and no YYYYMMDD in the file name");
 		err_set(e, EXIT_DATA, "%s: refused: cannot tell the snapshot date: no --as-of and no"
 			" YYYYMMDD in the file name", name);
@@ -638,7 +644,7 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 		}
 		if (rc == EXIT_DATA) {
 			res->outcome = LOAD_REFUSED;
-			record_refusal(conn, name, path, (long long)stt.st_size, sha, l->base,
+			record_refusal(conn, name, mpath, (long long)stt.st_size, sha, l->base,
 				       have_as_of ? as_of : NULL, res, reason);
 		}
 		return rc;
@@ -646,7 +652,7 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 
 	char size[24];
 	snprintf(size, sizeof(size), "%lld", (long long)stt.st_size);
-	const char *mp[] = { name, path, size, sha, l->base, have_as_of ? as_of : NULL,
+	const char *mp[] = { name, mpath, size, sha, l->base, have_as_of ? as_of : NULL,
 			     o->force ? "true" : "false" };
 	PGresult *r = NULL;
 	rc = db_exec(conn, "cannot record the file in the manifest",
@@ -776,7 +782,7 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 			log_err(&e2);
 		else if (!c.rejects_open)
 			res->reject_path[0] = '\0';
-		record_refusal(conn, name, path, (long long)stt.st_size, sha, l->base,
+		record_refusal(conn, name, mpath, (long long)stt.st_size, sha, l->base,
 			       have_as_of ? as_of : NULL, res, reason);
 		return rc;
 	}

@@ -881,6 +881,21 @@ scenario_errors() {
 	assert_file_contains "$ERR" "ottrecon db migrate"
 	dropdb "$bare"
 	write_config
+
+	note "a path that is not UTF-8: a Latin-1 file name refuses the file (65, not 70); a"
+	note "Latin-1 directory does not, the manifest keeps an ASCII copy of the path"
+	local latin1
+	latin1=$(printf '%s/dir\xe9' "$IN")
+	mkdir "$latin1"
+	cp "$FIX/delta_20261201.csv" "$(printf '%s/delta\xe9_20261201.csv' "$latin1")"
+	load 65 --layout docomo_activations "$(printf '%s/delta\xe9_20261201.csv' "$latin1")"
+	assert_file_contains "$ERR" "refused: the file name is not valid UTF-8"
+	assert_manifest "delta?_20261201.csv" "REFUSED read=0 loaded=0 rejected=0 dup=0"
+	cp "$FIX/delta_20261201.csv" "$latin1/"
+	load 0 --layout docomo_activations "$latin1/delta_20261201.csv"
+	assert_eq "$IN/dir?/delta_20261201.csv|LOADED" \
+		"$(psql_val "select path, outcome from ottrecon.load_file where name = 'delta_20261201.csv'")" \
+		"the path recorded in ASCII"
 }
 
 scenario_renamed_layout() {
