@@ -90,9 +90,10 @@ static int scan_dir(const char *dir, const struct config *cfg, bool inbox, int64
 		if (name[0] == '.')
 			continue; /* ., .., and temporary files of writers */
 		size_t len = strlen(name);
-		if (inbox && len >= 5 && strcmp(name + len - 5, ".part") == 0) {
+		if (len >= 5 && strcmp(name + len - 5, ".part") == 0) {
 			/* pull's download in progress (SPEC §7), even when the pattern matches it
-			 * ("activations_*", "*"): loading it would load half a file. */
+			 * ("activations_*", "*"): loading it would load half a file. The same for
+			 * a BSS export still being copied under the usual .part name. */
 			log_debug("ignoring %s/%s: a download in progress", dir, name);
 			continue;
 		}

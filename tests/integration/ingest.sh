@@ -84,6 +84,13 @@ if grep -q '^      pattern: ' "$CONFIG"; then
 	sed -i 's|^      pattern: .*|      pattern: "activations_*.csv"|' "$CONFIG"
 fi
 
+# A BSS export still being copied under a .part name is left alone too.
+cp "$SPOOL/archive/bss_subscribers_XX_20261202.csv" "$SPOOL/bss/bss_subscribers_XX_20261203.csv.part"
+assert_exit 0 "$OTTRECON_BIN" ingest
+assert_file_contains "$ERR" "nothing waiting"
+[[ -f $SPOOL/bss/bss_subscribers_XX_20261203.csv.part ]] || fail "a BSS .part was taken by ingest"
+rm "$SPOOL/bss/bss_subscribers_XX_20261203.csv.part"
+
 # Nothing waiting: exit 0.
 rm "$SPOOL/inbox/activations_20261203.csv.part"
 assert_exit 0 "$OTTRECON_BIN" ingest
