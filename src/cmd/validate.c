@@ -111,6 +111,8 @@ static int validate_file(const struct layout *l, const char *file, double max_ra
 	}
 	if (fd < 0) {
 		log_error("cannot open '%s': %s", file, strerror(errno));
+		/* SPEC §1: one count line per file, this one too (nothing read) */
+		fprintf(stderr, "%s: read=0 loaded=0 rejected=0\n", file);
 		return EXIT_NOINPUT;
 	}
 	if (l->n_primary_key > 0) {

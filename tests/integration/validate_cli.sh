@@ -94,6 +94,7 @@ expect_exit 66 -- "$bin" validate --layout docomo_activations spec.csv missing.c
 expect_stderr_line "spec.csv: read=1 loaded=1 rejected=0"
 expect_stderr_line "bad.csv: read=6 loaded=2 rejected=4"
 grep -q "cannot open 'missing.csv': No such file or directory" err.txt || fail "no message for missing.csv"
+expect_stderr_line "missing.csv: read=0 loaded=0 rejected=0"  # (one count line per file)
 
 # 4b. A directory cannot be opened as a file either: 66, and it still wins over 65.
 mkdir -p adir
@@ -128,7 +129,10 @@ grep -q '^{"time":"[0-9T:Z-]*","level":"ERROR","command":"validate","msg":"bad.c
 expect_exit 66 -- "$bin" --log-format json validate --layout docomo_activations "$(printf 'caf\351.csv')"
 python3 -c '
 import json, sys
-for line in open(sys.argv[1], "rb").read().splitlines():
+lines = open(sys.argv[1], "rb").read().splitlines()
+# (the count line is plain text, FILE as given, whatever --log-format says: SPEC §8)
+assert lines[-1] == b"caf\xe9.csv: read=0 loaded=0 rejected=0", lines
+for line in lines[:-1]:
     obj = json.loads(line.decode("utf-8"))
     assert obj["msg"] == "cannot open \x27caf\ufffd.csv\x27: No such file or directory", obj
 ' err.txt || { fail "JSON log line with a Latin-1 file name is not valid UTF-8 JSON"; sed 's/^/  stderr: /' err.txt >&2; }
