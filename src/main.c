@@ -84,21 +84,34 @@ int global_option(struct global_opts *g, int opt, const char *arg)
 	}
 }
 
-int cmd_usage_error(const struct global_opts *g, const char *usage, const char *fmt, ...)
+/* The one usage error message: one JSON line with --log-format json (SPEC §1), else the message
+ * and the usage text (usage NULL: before the command is known, the command list). */
+static int usage_error(const struct global_opts *g, const char *usage, const char *fmt,
+		       va_list ap)
 {
 	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
+	const char *cmd = usage && g->command ? g->command : "";
 	if (g->log_format == LOG_JSON) {
-		/* One JSON object per line (SPEC §1): the message, not the usage text. */
-		log_error("%s (see `ottrecon %s --help`)", msg, g->command ? g->command : "");
+		log_error("%s (see `ottrecon%s%s --help`)", msg, *cmd ? " " : "", cmd);
 		return EXIT_USAGE;
 	}
-	fprintf(stderr, "ottrecon %s: %s\n%s", g->command ? g->command : "", msg, usage);
-	fprintf(stderr, "(see `ottrecon %s --help`)\n", g->command ? g->command : "");
+	fprintf(stderr, "ottrecon%s%s: %s\n", *cmd ? " " : "", cmd, msg);
+	if (!usage) {
+		print_help(stderr);
+		return EXIT_USAGE;
+	}
+	fprintf(stderr, "%s(see `ottrecon %s --help`)\n", usage, cmd);
 	return EXIT_USAGE;
+}
+
+int cmd_usage_error(const struct global_opts *g, const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = usage_error(g, usage, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 int cmd_load_config(const struct global_opts *g, bool required, struct config **out)
@@ -248,24 +261,16 @@ static int run_command(const struct command *c, int argc, char **argv, struct gl
 	return c->fn(argc, argv, g);
 }
 
-/* A usage error before the command is known: one JSON line with --log-format json (SPEC §1),
- * else the message and the command list. */
+/* A usage error before the command is known (see usage_error). */
 static int top_usage_error(const struct global_opts *g, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static int top_usage_error(const struct global_opts *g, const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	int rc = usage_error(g, NULL, fmt, ap);
 	va_end(ap);
-	if (g->log_format == LOG_JSON) {
-		log_error("%s (see `ottrecon --help`)", msg);
-		return EXIT_USAGE;
-	}
-	fprintf(stderr, "ottrecon: %s\n", msg);
-	print_help(stderr);
-	return EXIT_USAGE;
+	return rc;
 }
 
 int main(int argc, char **argv)
