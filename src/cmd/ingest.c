@@ -166,12 +166,10 @@ static int move_into(const char *path, const char *dir, const char *name, struct
 		return rc;
 	if (!name)
 		name = fs_basename(path);
-	struct strbuf to = STRBUF_INIT;
-	strbuf_addf(&to, "%s/%s", dir, name);
-	for (int i = 1; access(to.buf, F_OK) == 0; i++) {
-		strbuf_reset(&to);
-		strbuf_addf(&to, "%s/%s.%d", dir, name, i);
-	}
+	struct strbuf dest = STRBUF_INIT, to = STRBUF_INIT;
+	strbuf_addf(&dest, "%s/%s", dir, name);
+	fs_free_name(dest.buf, &to);
+	strbuf_release(&dest);
 	if (rename(path, to.buf) != 0)
 		rc = err_set(e, EXIT_IOERR, "cannot move '%s' to '%s': %s", path, to.buf,
 			     strerror(errno));

@@ -182,6 +182,16 @@ int fs_sha256_file(const char *path, char *hex, struct err *e)
 	return rc;
 }
 
+void fs_free_name(const char *path, struct strbuf *out)
+{
+	strbuf_reset(out);
+	strbuf_adds(out, path);
+	for (int i = 1; access(out->buf, F_OK) == 0; i++) {
+		strbuf_reset(out);
+		strbuf_addf(out, "%s.%d", path, i);
+	}
+}
+
 int fs_keep_earlier(const char *path, const char *same_as, struct err *e)
 {
 	if (access(path, F_OK) != 0)
@@ -193,12 +203,7 @@ int fs_keep_earlier(const char *path, const char *same_as, struct err *e)
 		return 0;
 	struct strbuf to = STRBUF_INIT;
 	int rc = 0;
-	for (int i = 1;; i++) {
-		strbuf_reset(&to);
-		strbuf_addf(&to, "%s.%d", path, i);
-		if (access(to.buf, F_OK) != 0)
-			break;
-	}
+	fs_free_name(path, &to); /* (path exists: path.N) */
 	if (rename(path, to.buf) != 0) {
 		rc = err_set(e, EXIT_IOERR, "cannot keep '%s' as '%s': %s", path, to.buf,
 			     strerror(errno));

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 struct err;
+struct strbuf;
 
 /* mkdir -p with mode; existing directories are fine. */
 int fs_mkdirs(const char *path, mode_t mode, struct err *e);
@@ -34,6 +35,10 @@ int fs_sha256_file(const char *path, char *hex, struct err *e);
 /* The regular files in dir/sub whose names do not start with '.' (those are writers' temporary
  * files); 0 when the directory does not exist. */
 long fs_count_files(const char *dir, const char *sub);
+
+/* Sets out to path when nothing is there, else to the first of "path.1", "path.2", ... that
+ * does not exist: a name under which a file replaces nothing. */
+void fs_free_name(const char *path, struct strbuf *out);
 
 /* Keeps an earlier file at path that something is about to replace or remove: renames it to
  * the first free "path.1", "path.2", ... unless it has the same bytes as same_as (when not
