@@ -559,11 +559,10 @@ static void free_charp(char **p)
  * byte outside ASCII becomes '?'. The caller frees it. */
 static char *ascii_copy(const char *s)
 {
-	char *c = strdup(s);
-	if (c)
-		for (char *p = c; *p; p++)
-			if ((unsigned char)*p >= 0x80)
-				*p = '?';
+	char *c = xstrdup(s);
+	for (char *p = c; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
 	return c;
 }
 
@@ -590,8 +589,8 @@ int load_file(PGconn *conn, const struct config *cfg, const struct layout *l, co
 	 * moves it to reject/ and goes on) instead of failing the whole run on it, night after night;
 	 * a directory that is not UTF-8 is recorded under an ASCII copy of the path. */
 	char *apath __attribute__((cleanup(free_charp))) = NULL;
-	if (!utf8_valid(path, strlen(path)) && !(apath = ascii_copy(path)))
-		return err_set(e, EXIT_SOFTWARE, "out of memory");
+	if (!utf8_valid(path, strlen(path)))
+		apath = ascii_copy(path);
 	const char *mpath = apath ? apath : path;
 	if (!utf8_valid(name, strlen(name))) {
 		res->outcome = LOAD_REFUSED;
